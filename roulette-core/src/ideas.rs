@@ -1,0 +1,30 @@
+//! The built-in list of fun projects that two people can build with an agent in 30 minutes.
+
+/// Project ideas drawn for the planning vote. Each fits a 30-minute session with an agent.
+pub const BUILT_IN_IDEAS: &[&str] = &[
+    "A terminal Tetris clone with a ghost piece and a high-score file",
+    "A CLI that turns a Markdown file into a slide deck in the terminal",
+    "A tiny Lisp interpreter with a REPL, numbers, lists and lambdas",
+    "A Game of Life with a pattern library and a speed dial",
+    "An ASCII-art weather card generator from a city's made-up forecast",
+    "A regex crossword puzzle generator and solver",
+    "A typing-speed trainer that measures words per minute and errors",
+    "A snake game where the snake grows by eating emoji",
+    "A pixel-art editor in the terminal that saves PNG files",
+    "A Markov-chain band name generator trained on a small word list",
+    "A budget tracker CLI with categories and a monthly bar chart",
+    "A maze generator and solver that animates the search",
+    "A URL shortener with an in-memory store and a small HTTP API",
+    "A sudoku solver that explains each step it takes",
+    "A chess move validator for a board in FEN notation",
+    "A pomodoro timer with a progress bar and a daily summary",
+    "A text adventure with five rooms, an inventory and a secret ending",
+    "A JSON diff tool that prints changes in colour",
+    "A flashcard quiz app with spaced repetition in a local file",
+    "A haiku checker that counts syllables and suggests fixes",
+    "A dungeon map generator with rooms, corridors and treasure",
+    "A minimal key-value store with a write-ahead log and recovery",
+    "A Wordle clone with a hard mode and a share-your-result grid",
+    "A fake stock market simulator with three bots that trade",
+    "A tiny static site generator for a folder of Markdown posts",
+];
