@@ -36,6 +36,7 @@ pub enum RiskKind {
 
 /// One reason a prompt needs the host's confirmation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SafetyWarning {
     /// The kind of risk.
     pub kind: RiskKind,

@@ -170,7 +170,7 @@ fn the_timer_ends_the_session_after_thirty_minutes() {
     h.advance(mins(15) - secs(1));
     assert_eq!(h.session.phase(), Phase::Building);
     h.advance(secs(1));
-    assert_eq!(h.session.end_reason(), Some(EndReason::Timer));
+    assert_eq!(h.session.end_reason(), Some(EndReason::Timer {}));
     assert_eq!(h.session.poll_timeout(), None);
 }
 
@@ -267,7 +267,7 @@ fn one_extension_by_consent_adds_fifteen_minutes() {
     h.advance_to(mins(45) - secs(1));
     assert_eq!(h.session.phase(), Phase::Building);
     h.advance(secs(1));
-    assert_eq!(h.session.end_reason(), Some(EndReason::Timer));
+    assert_eq!(h.session.end_reason(), Some(EndReason::Timer {}));
 }
 
 #[test]
@@ -363,7 +363,7 @@ fn durations_are_configuration() {
     h.advance(secs(15 + 30) - secs(1));
     assert_eq!(h.session.phase(), Phase::Building);
     h.advance(secs(1));
-    assert_eq!(h.session.end_reason(), Some(EndReason::Timer));
+    assert_eq!(h.session.end_reason(), Some(EndReason::Timer {}));
 }
 
 #[test]

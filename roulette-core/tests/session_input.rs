@@ -184,6 +184,12 @@ fn a_remote_driver_cannot_switch_the_agents_permission_mode() {
     assert_eq!(remote_input(&[b"x\x1b[", b"Zy"]), b"xy");
     assert_eq!(remote_input(&[b"\x1b", b"[", b"Z"]), b"\x1b");
     assert_eq!(remote_input(&[b"\x1b[9;", b"2u"]), b"");
+    // Counterexamples the property test below found, kept as regressions: an empty frame after
+    // a lone ESC; a back-tab whose ESC already went out followed by `[Z`; an aborted `ESC [`
+    // in front of a back-tab.
+    assert_eq!(remote_input(&[b"\x1b", b"", b"[", b"Z"]), b"\x1b");
+    assert_eq!(remote_input(&[b"\x1b", b"[", b"Z[Z"]), b"\x1b");
+    assert_eq!(remote_input(&[b"\x1b[", b"\x1b[ZZ"]), b"Z");
 }
 
 #[test]
@@ -200,4 +206,60 @@ fn other_keys_pass_untouched() {
         .handle_terminal_input(h.now, ALICE, b"\x1b[Z")
         .unwrap();
     assert_eq!(h.agent_bytes(), b"\x1b[Z");
+}
+
+mod properties {
+    use super::common::*;
+    use proptest::prelude::*;
+    use roulette_core::SessionConfig;
+
+    /// Frames built from the bytes that make up back-tab and its neighbours.
+    fn frames() -> impl Strategy<Value = Vec<Vec<u8>>> {
+        let byte = prop::sample::select(vec![
+            0x1b, b'[', b'Z', b'9', b';', b'2', b'u', b'1', b'a', b'O',
+        ]);
+        prop::collection::vec(prop::collection::vec(byte, 0..8), 0..12)
+    }
+
+    /// Whether `bytes` holds a back-tab in any form the filter promises to remove.
+    fn has_mode_switch(bytes: &[u8]) -> bool {
+        let mut i = 0;
+        while i + 1 < bytes.len() {
+            if bytes[i] == 0x1b && bytes[i + 1] == b'[' {
+                let mut j = i + 2;
+                while j < bytes.len()
+                    && (bytes[j].is_ascii_digit() || bytes[j] == b';' || bytes[j] == b':')
+                {
+                    j += 1;
+                }
+                if j < bytes.len() {
+                    let params = &bytes[i + 2..j];
+                    if bytes[j] == b'Z'
+                        || (bytes[j] == b'u' && (params == b"9;2" || params == b"9;6"))
+                    {
+                        return true;
+                    }
+                }
+            }
+            i += 1;
+        }
+        false
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// However a remote driver splits their input into frames, the bytes that reach the
+        /// agent, taken together, never contain a back-tab.
+        #[test]
+        fn no_split_smuggles_a_back_tab(frames in frames()) {
+            let config = SessionConfig { host_approves_remote_lines: false, ..SessionConfig::default() };
+            let mut h = Harness::bob_driving(config);
+            for f in &frames {
+                h.session.handle_terminal_input(h.now, BOB, f).unwrap();
+            }
+            let sent = h.agent_bytes();
+            prop_assert!(!has_mode_switch(&sent), "{frames:?} -> {sent:?}");
+        }
+    }
 }

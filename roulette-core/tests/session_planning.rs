@@ -268,3 +268,16 @@ fn a_pairing_room_needs_a_host_among_two_distinct_partners() {
         );
     }
 }
+
+#[test]
+fn with_no_ideas_at_all_the_deadline_still_starts_building() {
+    let config = SessionConfig {
+        ideas_drawn: 0,
+        ..SessionConfig::default()
+    };
+    let mut h = Harness::pairing(config);
+    assert!(h.session.ideas().unwrap().is_empty());
+    h.advance(mins(3));
+    assert_eq!(h.session.phase(), Phase::Building);
+    assert_eq!(h.session.chosen_idea().unwrap().id, IdeaId(0));
+}

@@ -122,7 +122,7 @@ fn the_host_agent_has_a_grace_period_then_the_host_is_gone() {
     h.advance(secs(119));
     assert_eq!(h.session.phase(), Phase::Building);
     h.advance(secs(1));
-    assert_eq!(h.session.end_reason(), Some(EndReason::HostGone));
+    assert_eq!(h.session.end_reason(), Some(EndReason::HostGone {}));
 }
 
 #[test]
@@ -210,7 +210,7 @@ fn a_chat_room_chats_skips_and_closes_when_idle() {
     h.advance(mins(9));
     assert_eq!(h.session.phase(), Phase::Chatting);
     h.advance(mins(1));
-    assert_eq!(h.session.end_reason(), Some(EndReason::Idle));
+    assert_eq!(h.session.end_reason(), Some(EndReason::Idle {}));
 
     let mut h = Harness::chat(SessionConfig::default());
     h.session.handle_skip(h.now, BOB).unwrap();
@@ -223,4 +223,22 @@ fn skipping_is_for_chat_rooms() {
     h.refused(SessionError::WrongRoomKind, |s, now| {
         s.handle_skip(now, ALICE)
     });
+}
+
+#[test]
+fn a_wrong_phase_is_reported_before_anything_about_the_text() {
+    let mut h = Harness::building(SessionConfig::default());
+    h.refused(
+        SessionError::WrongPhase {
+            actual: Phase::Building,
+        },
+        |s, now| s.handle_add_idea(now, ALICE, ""),
+    );
+    let mut h = Harness::pairing(SessionConfig::default());
+    h.refused(
+        SessionError::WrongPhase {
+            actual: Phase::Planning,
+        },
+        |s, now| s.handle_suggest_prompt(now, BOB, ""),
+    );
 }

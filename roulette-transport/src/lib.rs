@@ -1,1 +1,23 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod codec;
+pub mod codes;
+pub mod frame;
+pub mod json;
+pub mod limits;
+pub mod server;
+pub mod text;
+pub mod version;
+pub mod ws;
+
+pub use client::ClientMessage;
+pub use codec::{CodecError, FrameCodec};
+pub use codes::{CloseCode, ErrorCode};
+pub use frame::{Frame, FrameError, FrameKind, Reassembler};
+pub use json::{DecodeError, EncodeError};
+pub use server::ServerMessage;
+pub use text::{List, Text, TooLong};
+pub use version::{PROTOCOL_VERSION, SUPPORTED_VERSIONS, agree_version};
+pub use ws::{WsMessage, WsReader, frame_to_ws};

@@ -369,7 +369,7 @@ impl Session {
             self.outbox.both(Event::Warning { remaining });
         }
         if b.ends_at <= now {
-            self.end(now, super::EndReason::Timer);
+            self.end(now, super::EndReason::Timer {});
         }
     }
 }

@@ -48,7 +48,7 @@ pub enum Vote {
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EndReason {
     /// The timer ran out.
-    Timer,
+    Timer {},
     /// A partner left, or stayed disconnected past the grace period.
     PartnerLeft {
         /// Who left.
@@ -65,7 +65,7 @@ pub enum EndReason {
         by: Option<ParticipantId>,
     },
     /// The host agent stayed disconnected past its grace period.
-    HostGone,
+    HostGone {},
     /// A partner reported the other.
     Reported {
         /// The reporter.
@@ -77,11 +77,12 @@ pub enum EndReason {
         by: ParticipantId,
     },
     /// A chat-only room saw no message for the configured idle time.
-    Idle,
+    Idle {},
 }
 
 /// A project idea as participants see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IdeaView {
     /// Its id in this plan.
     pub id: IdeaId,
@@ -93,6 +94,7 @@ pub struct IdeaView {
 
 /// A prompt waiting for a decision, as participants see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PromptView {
     /// Its id in this session.
     pub id: PromptId,
@@ -127,8 +129,10 @@ pub enum DriverChange {
 }
 
 /// Something that happened, addressed to participants.
+///
+/// Deliberately exhaustive: the wire protocol maps every event, and a new event should fail to
+/// compile there until it has a wire form.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Event {
     /// The vote began.
     PlanningStarted {

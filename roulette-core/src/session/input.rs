@@ -16,82 +16,77 @@ const MAX_PENDING_SEQUENCE: usize = 16;
 const MAX_PREVIEW_BYTES: usize = 1024;
 
 /// Removes, from a remote driver's input, the keys that switch the agent's permission mode:
-/// back-tab (Shift-Tab, `CSI Z` with or without a count) and its kitty keyboard-protocol form
-/// (`CSI 9;2u`). A sequence split across frames is caught too: an unfinished `CSI` is held until
-/// its final byte arrives, and a frame that ends in a lone ESC (which is passed at once, since it
-/// is the key that interrupts an agent) makes a following `[Z` vanish.
+/// back-tab (Shift-Tab, `CSI Z` with or without parameters) and its kitty keyboard-protocol
+/// form (`CSI 9;2u`).
+///
+/// The filter judges the stream the agent sees, not single frames: an unfinished `CSI` at the
+/// end of a frame is held until its final byte arrives, and when the agent's stream ends in a
+/// bare ESC (a lone ESC is passed at once, since it is the key that interrupts an agent), a
+/// following `[` continues that ESC, so no split or dropped sequence can leave an ESC that later
+/// bytes complete into a back-tab.
 #[derive(Debug, Default)]
 pub(crate) struct RemoteInputFilter {
-    /// An unfinished control sequence from the end of the last frame.
+    /// An unfinished control sequence from the end of the last frame: either `ESC [ ...` (its
+    /// ESC not yet sent) or `[ ...` (continuing the ESC the agent already has).
     pending: Vec<u8>,
-    /// Whether the ESC that starts `pending` already went to the agent.
-    pending_esc_sent: bool,
-    /// Whether the last frame ended in a lone ESC that went to the agent.
-    after_lone_esc: bool,
+    /// Whether the last byte the agent received is an ESC that nothing has followed yet.
+    dangling_esc: bool,
 }
 
 impl RemoteInputFilter {
     pub(crate) fn filter(&mut self, data: &[u8]) -> Vec<u8> {
-        let mut input = std::mem::take(&mut self.pending);
-        let mut esc_sent = std::mem::take(&mut self.pending_esc_sent);
-        if std::mem::take(&mut self.after_lone_esc)
-            && input.is_empty()
-            && data.first() == Some(&b'[')
-        {
-            // This frame continues the previous frame's ESC.
-            input.push(ESC);
-            esc_sent = true;
+        if data.is_empty() {
+            return Vec::new();
         }
+        let mut input = std::mem::take(&mut self.pending);
         input.extend_from_slice(data);
-        self.filter_joined(&input, esc_sent)
-    }
-
-    /// Filters `input`; `first_esc_sent` says the ESC at index 0 (if any) already went out.
-    fn filter_joined(&mut self, input: &[u8], first_esc_sent: bool) -> Vec<u8> {
         let mut out = Vec::with_capacity(input.len());
+        let mut dangling = self.dangling_esc;
         let mut i = 0;
         while i < input.len() {
-            if input[i] != ESC {
+            // Where a CSI starts here: with its own ESC, or continuing a dangling one.
+            let params_start = if input[i] == ESC && input.get(i + 1) == Some(&b'[') {
+                Some(i + 2)
+            } else if dangling && input[i] == b'[' {
+                Some(i + 1)
+            } else {
+                None
+            };
+            let Some(params_start) = params_start else {
                 out.push(input[i]);
+                dangling = input[i] == ESC;
                 i += 1;
                 continue;
+            };
+            // Parameter bytes (0x30..=0x3F) and intermediate bytes (0x20..=0x2F).
+            let end = input[params_start..]
+                .iter()
+                .position(|b| !(0x20..=0x3f).contains(b))
+                .map(|p| params_start + p);
+            let Some(final_at) = end else {
+                // Unfinished: hold it for the next frame, unless it is absurdly long.
+                if input.len() - i <= MAX_PENDING_SEQUENCE {
+                    self.pending = input[i..].to_vec();
+                }
+                break;
+            };
+            if !(0x40..=0x7e).contains(&input[final_at]) {
+                // No final byte (an ESC or a control): the sequence is aborted, as a terminal
+                // would abort it. Its prefix is dropped rather than passed, so that it cannot
+                // join with later bytes once something between them is removed; scanning goes
+                // on from the aborting byte.
+                i = final_at;
+                continue;
             }
-            let already_sent = i == 0 && first_esc_sent;
-            match input.get(i + 1) {
-                None => {
-                    out.push(ESC);
-                    self.after_lone_esc = true;
-                    i += 1;
-                }
-                Some(b'[') => {
-                    let params_start = i + 2;
-                    let end = input[params_start..]
-                        .iter()
-                        .position(|b| !(b.is_ascii_digit() || *b == b';' || *b == b':'))
-                        .map(|p| params_start + p);
-                    let Some(final_at) = end else {
-                        // Unfinished: hold it for the next frame, unless it is absurdly long.
-                        if input.len() - i <= MAX_PENDING_SEQUENCE {
-                            self.pending = input[i..].to_vec();
-                            self.pending_esc_sent = already_sent;
-                        }
-                        return out;
-                    };
-                    let params = &input[params_start..final_at];
-                    if !is_mode_switch(params, input[final_at]) {
-                        let from = if already_sent { i + 1 } else { i };
-                        out.extend_from_slice(&input[from..=final_at]);
-                    }
-                    i = final_at + 1;
-                }
-                Some(_) => {
-                    if !already_sent {
-                        out.push(ESC);
-                    }
-                    i += 1;
-                }
+            if !is_mode_switch(&input[params_start..final_at], input[final_at]) {
+                out.extend_from_slice(&input[i..=final_at]);
+                dangling = false;
             }
+            // A dropped sequence sends nothing, so whatever the agent's stream ended in, it
+            // still does.
+            i = final_at + 1;
         }
+        self.dangling_esc = dangling;
         out
     }
 }

@@ -369,7 +369,7 @@ impl Session {
     }
 
     /// The host agent's connection dropped. It reconnects by itself; if it does not within the
-    /// grace period, the session ends with [`EndReason::HostGone`].
+    /// grace period, the session ends with [`EndReason::HostGone {}`].
     pub fn handle_agent_disconnect(&mut self, now: Instant) -> Result<(), SessionError> {
         if self.kind != RoomKind::Pairing {
             return Err(SessionError::WrongRoomKind);
@@ -421,19 +421,23 @@ impl Session {
             }
         }
         if self.agent_away_until.is_some_and(|t| t <= now) {
-            self.end(now, EndReason::HostGone);
+            self.end(now, EndReason::HostGone {});
         }
         match &self.state {
             State::Planning(p) if p.deadline <= now => {
                 let deadline = p.deadline;
-                if let Some(idea) = p.winner() {
-                    self.start_building(deadline, idea);
-                    // Building timers that fall due in the same wake-up run now too.
-                    self.building_timeouts(now);
-                }
+                // With no idea at all (none drawn, none added), the pair builds what they like.
+                let idea = p.winner().unwrap_or_else(|| IdeaView {
+                    id: crate::ids::IdeaId(0),
+                    text: "Free choice: build anything you like".to_string(),
+                    author: None,
+                });
+                self.start_building(deadline, idea);
+                // Building timers that fall due in the same wake-up run now too.
+                self.building_timeouts(now);
             }
             State::Building(_) => self.building_timeouts(now),
-            State::Chatting { idle_at } if *idle_at <= now => self.end(now, EndReason::Idle),
+            State::Chatting { idle_at } if *idle_at <= now => self.end(now, EndReason::Idle {}),
             _ => {}
         }
     }

@@ -94,6 +94,7 @@ impl Session {
         text: &str,
     ) -> Result<IdeaId, SessionError> {
         self.seat(who)?;
+        self.planning_mut()?;
         let max_ideas = self.config.max_ideas;
         let text = clean_text(TextField::Idea, text, self.config.idea_max_chars)?;
         let planning = self.planning_mut()?;

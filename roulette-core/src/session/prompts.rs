@@ -64,6 +64,7 @@ impl Session {
         text: &str,
     ) -> Result<PromptId, SessionError> {
         self.seat(who)?;
+        building_of(&mut self.state, self.kind)?;
         let text = clean_text(TextField::Prompt, text, self.config.prompt_max_chars)?;
         let max = self.config.max_pending_prompts;
         let b = building_of(&mut self.state, self.kind)?;
