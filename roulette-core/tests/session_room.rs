@@ -242,3 +242,69 @@ fn a_wrong_phase_is_reported_before_anything_about_the_text() {
         |s, now| s.handle_suggest_prompt(now, BOB, ""),
     );
 }
+
+#[test]
+fn the_current_state_brings_a_rejoining_participant_up_to_date() {
+    let mut h = Harness::pairing(SessionConfig::default());
+    h.session
+        .handle_vote(h.now, ALICE, IdeaId(2), Vote::Up)
+        .unwrap();
+    h.advance(secs(60));
+    let before = format!("{:?}", h.session);
+    let state = h.session.current_state(h.now);
+    assert_eq!(
+        format!("{:?}", h.session),
+        before,
+        "describing changes nothing"
+    );
+    assert!(
+        matches!(&state[0], Event::PlanningStarted { ideas, ends_in } if ideas.len() == 3 && *ends_in == secs(120))
+    );
+    assert!(state.contains(&Event::Tally {
+        idea: IdeaId(2),
+        up: 1,
+        down: 0
+    }));
+
+    let mut h = Harness::bob_driving(SessionConfig::default());
+    h.session.handle_resize(h.now, BOB, 100, 30).unwrap();
+    h.session
+        .handle_suggest_prompt(h.now, ALICE, "add tests")
+        .unwrap();
+    h.session
+        .handle_terminal_input(h.now, BOB, b"make\r")
+        .unwrap();
+    h.advance(mins(1));
+    let state = h.session.current_state(h.now);
+    assert!(
+        matches!(&state[0], Event::BuildingStarted { driver: BOB, host: ALICE, ends_in, .. } if *ends_in == mins(29))
+    );
+    assert!(state.contains(&Event::Resized {
+        cols: 100,
+        rows: 30
+    }));
+    assert!(
+        state
+            .iter()
+            .any(|e| matches!(e, Event::PromptWaiting { prompt } if prompt.text == "add tests"))
+    );
+    assert!(
+        state
+            .iter()
+            .any(|e| matches!(e, Event::LineHeld { preview, .. } if preview == "make"))
+    );
+
+    h.session.handle_leave(h.now, ALICE).unwrap();
+    assert_eq!(
+        h.session.current_state(h.now),
+        vec![Event::Ended {
+            reason: EndReason::PartnerLeft { who: ALICE }
+        }]
+    );
+    assert_eq!(
+        Harness::chat(SessionConfig::default())
+            .session
+            .current_state(h.now),
+        vec![Event::ChatStarted]
+    );
+}

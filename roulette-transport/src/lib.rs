@@ -1,9 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod backoff;
 pub mod client;
 pub mod codec;
 pub mod codes;
+#[cfg(feature = "client")]
+pub mod connect;
 pub mod frame;
 pub mod json;
 pub mod limits;
@@ -12,6 +15,7 @@ pub mod text;
 pub mod version;
 pub mod ws;
 
+pub use backoff::Backoff;
 pub use client::ClientMessage;
 pub use codec::{CodecError, FrameCodec};
 pub use codes::{CloseCode, ErrorCode};

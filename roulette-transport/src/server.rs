@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::codes::ErrorCode;
-use crate::limits::{MAX_CHAT, MAX_ERROR_MESSAGE, MAX_IDEAS, MAX_INVITE_CODE, MAX_NAME};
+use crate::limits::{
+    MAX_CHAT, MAX_ERROR_MESSAGE, MAX_IDEAS, MAX_INVITE_CODE, MAX_NAME, MAX_TICKET,
+};
 use crate::text::{List, Text};
 
 /// Everything the server sends, as JSON text frames tagged by `type`. Durations are whole
@@ -22,6 +24,10 @@ pub enum ServerMessage {
         you: ParticipantId,
         /// The client's display handle.
         name: Text<MAX_NAME>,
+        /// For a guest who said `hello` without a credential: their new participant token, to
+        /// say `hello` with when reconnecting, so they stay the same participant.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<Text<MAX_TICKET>>,
     },
     /// A request was refused; nothing changed. The connection stays open.
     Error {
@@ -247,6 +253,12 @@ pub enum ServerMessage {
         /// Why.
         reason: EndReason,
     },
+    /// To a host agent: the server holds all terminal output before `offset`. After a
+    /// reconnect, the agent resends from there; it may forget what comes before.
+    Ack {
+        /// The stream position the server has reached.
+        offset: u64,
+    },
     /// The server is going away; reconnect after the given delay (plus jitter).
     Shutdown {
         /// Suggested delay before reconnecting.
@@ -396,6 +408,7 @@ impl ServerMessage {
             ServerMessage::AgentExited { .. } => "agent_exited",
             ServerMessage::Latency { .. } => "latency",
             ServerMessage::Ended { .. } => "ended",
+            ServerMessage::Ack { .. } => "ack",
             ServerMessage::Shutdown { .. } => "shutdown",
         }
     }

@@ -130,6 +130,7 @@ fn server_examples() -> Vec<ServerMessage> {
             version: 1,
             you: A,
             name: t("brave-otter"),
+            token: None,
         },
         ServerMessage::session_error(&SessionError::NotDriver),
         Queued {
@@ -250,6 +251,7 @@ fn server_examples() -> Vec<ServerMessage> {
         Ended {
             reason: EndReason::CheckInDeclined { by: None },
         },
+        Ack { offset: 1_048_576 },
         Shutdown {
             reconnect_after_ms: 1_000,
         },
@@ -295,6 +297,7 @@ fn server_examples() -> Vec<ServerMessage> {
             | AgentExited { .. }
             | Latency { .. }
             | Ended { .. }
+            | Ack { .. }
             | Shutdown { .. } => {}
         }
     }

@@ -25,7 +25,7 @@ const MAX_PREVIEW_BYTES: usize = 1024;
 /// following `[` continues that ESC, so no split or dropped sequence can leave an ESC that later
 /// bytes complete into a back-tab.
 #[derive(Debug, Default)]
-pub(crate) struct RemoteInputFilter {
+pub struct RemoteInputFilter {
     /// An unfinished control sequence from the end of the last frame: either `ESC [ ...` (its
     /// ESC not yet sent) or `[ ...` (continuing the ESC the agent already has).
     pending: Vec<u8>,
@@ -34,7 +34,8 @@ pub(crate) struct RemoteInputFilter {
 }
 
 impl RemoteInputFilter {
-    pub(crate) fn filter(&mut self, data: &[u8]) -> Vec<u8> {
+    /// Filters one frame of a remote driver's input; returns what may reach the agent.
+    pub fn filter(&mut self, data: &[u8]) -> Vec<u8> {
         if data.is_empty() {
             return Vec::new();
         }
@@ -132,6 +133,8 @@ pub(crate) fn find_line_ending(data: &[u8]) -> Option<(usize, usize)> {
 pub(crate) struct LineGate {
     /// The held line ending and everything typed after it.
     held: Option<(LineId, Vec<u8>)>,
+    /// The preview shown for the held line.
+    held_preview: String,
     /// What was typed since the last line ending, for the preview.
     line: Vec<u8>,
 }
@@ -149,6 +152,10 @@ impl LineGate {
 
     pub(crate) fn held_id(&self) -> Option<LineId> {
         self.held.as_ref().map(|(id, _)| *id)
+    }
+
+    pub(crate) fn held_preview(&self) -> Option<(LineId, String)> {
+        self.held_id().map(|id| (id, self.held_preview.clone()))
     }
 
     /// Passes bytes up to the first line ending; holds the ending and the rest.
@@ -174,6 +181,7 @@ impl LineGate {
                 self.line.clear();
                 let id = next_id();
                 self.held = Some((id, data[at..].to_vec()));
+                self.held_preview = preview.clone();
                 Admitted {
                     forward: data[..at].to_vec(),
                     held: Some((id, preview)),

@@ -21,6 +21,7 @@ pub use event::{
     Audience, DriverChange, EndReason, Event, IdeaView, Output, Phase, PromptStage, PromptView,
     Report, Role, Vote,
 };
+pub use input::RemoteInputFilter;
 pub use prompts::bracketed_paste;
 
 use std::time::Instant;
@@ -393,6 +394,57 @@ impl Session {
             self.outbox.both(Event::AgentBack);
         }
         Ok(())
+    }
+
+    /// Events that bring a participant who (re)joins up to date: the phase with its time left,
+    /// the tallies, the roles, what waits for a decision. Nothing changes.
+    pub fn current_state(&self, now: Instant) -> Vec<Event> {
+        match &self.state {
+            State::Planning(p) => {
+                let mut events = vec![Event::PlanningStarted {
+                    ideas: p.ideas.clone(),
+                    ends_in: p.deadline.saturating_duration_since(now),
+                }];
+                events.extend(p.ideas.iter().map(|i| {
+                    let (up, down) = p.tally(i.id);
+                    Event::Tally {
+                        idea: i.id,
+                        up,
+                        down,
+                    }
+                }));
+                events
+            }
+            State::Building(b) => {
+                let Some(host) = self.host else {
+                    return Vec::new();
+                };
+                let mut events = vec![Event::BuildingStarted {
+                    idea: b.idea.clone(),
+                    host,
+                    driver: b.driver,
+                    ends_in: b.ends_at.saturating_duration_since(now),
+                    rematch_for: b.rematch_until.map_or(std::time::Duration::ZERO, |t| {
+                        t.saturating_duration_since(now)
+                    }),
+                }];
+                if let Some((cols, rows)) = b.size {
+                    events.push(Event::Resized { cols, rows });
+                }
+                events.extend(
+                    b.prompts
+                        .waiting()
+                        .iter()
+                        .map(|p| Event::PromptWaiting { prompt: p.clone() }),
+                );
+                if let Some((id, preview)) = b.gate.held_preview() {
+                    events.push(Event::LineHeld { id, preview });
+                }
+                events
+            }
+            State::Chatting { .. } => vec![Event::ChatStarted],
+            State::Ended(reason) => vec![Event::Ended { reason: *reason }],
+        }
     }
 
     /// The next instant at which [`handle_timeout`](Self::handle_timeout) has work. `None` once

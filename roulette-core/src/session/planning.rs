@@ -46,7 +46,7 @@ impl Planning {
         }
     }
 
-    fn tally(&self, idea: IdeaId) -> (u32, u32) {
+    pub(crate) fn tally(&self, idea: IdeaId) -> (u32, u32) {
         self.votes.iter().filter(|((i, _), _)| *i == idea).fold(
             (0, 0),
             |(up, down), (_, v)| match v {

@@ -42,6 +42,10 @@ pub(crate) struct PromptQueue {
 }
 
 impl PromptQueue {
+    pub(crate) fn waiting(&self) -> &[PromptView] {
+        &self.waiting
+    }
+
     fn position(&self, id: PromptId) -> Option<usize> {
         self.waiting.iter().position(|p| p.id == id)
     }

@@ -1,0 +1,93 @@
+//! Server configuration, with embedded defaults: `ServerConfig::default()` runs a working server.
+
+use roulette_core::{MatchmakerConfig, SessionConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the server can be told. The defaults need no file, flag or environment.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Where to listen. Default: `127.0.0.1:7878`.
+    pub listen: SocketAddr,
+    /// Where the SQLite database (signing key, invites, reports, counters) lives.
+    pub data_dir: PathBuf,
+    /// Origins allowed to open WebSockets, besides the server's own. Requests without an
+    /// `Origin` header (non-browser clients) are allowed.
+    pub allowed_origins: Vec<String>,
+    /// Session durations and limits.
+    pub session: SessionConfig,
+    /// Matchmaking durations and limits.
+    pub matchmaker: MatchmakerConfig,
+    /// Connection limits.
+    pub limits: Limits,
+    /// How long tokens minted by guest sign-in stay valid.
+    pub guest_token_ttl: Duration,
+    /// How long a single-use ticket stays valid.
+    pub ticket_ttl: Duration,
+    /// How long a host token minted by `roulette token` stays valid.
+    pub host_token_ttl: Duration,
+}
+
+/// Per-connection and global limits.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// A connection must complete `hello` within this time.
+    pub auth_deadline: Duration,
+    /// Most connections at once.
+    pub max_connections: usize,
+    /// Control messages a connection may send per second (burst and sustained).
+    pub messages_per_second: u32,
+    /// Terminal input frames a connection may send per second.
+    pub input_frames_per_second: u32,
+    /// Violations (bad frames, refused messages over the rate) before a connection is closed.
+    pub max_violations: u32,
+    /// Outbound messages queued per connection before terminal output is skipped for it.
+    pub outbound_queue: usize,
+    /// Bytes of recent terminal output each room keeps for resuming viewers.
+    pub replay_bytes: usize,
+    /// How often the server pings each connection to measure latency.
+    pub ping_interval: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            auth_deadline: Duration::from_secs(10),
+            max_connections: 20_000,
+            messages_per_second: 20,
+            input_frames_per_second: 200,
+            max_violations: 10,
+            outbound_queue: 64,
+            replay_bytes: 1024 * 1024,
+            ping_interval: Duration::from_secs(15),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
+            data_dir: default_data_dir(),
+            allowed_origins: Vec::new(),
+            session: SessionConfig::default(),
+            matchmaker: MatchmakerConfig::default(),
+            limits: Limits::default(),
+            guest_token_ttl: Duration::from_secs(24 * 60 * 60),
+            ticket_ttl: Duration::from_secs(60),
+            host_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+        }
+    }
+}
+
+/// `$XDG_DATA_HOME/roulette`, else `~/.local/share/roulette`, else `./roulette-data`.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("roulette");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(home).join(".local/share/roulette");
+    }
+    PathBuf::from("roulette-data")
+}

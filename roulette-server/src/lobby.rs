@@ -1,0 +1,436 @@
+//! The lobby actor: it owns the matchmaker, knows every participant and which room they are
+//! in, starts rooms, and puts people back in the queue when a room ends without fault.
+
+use roulette_core::{
+    Candidate, EndReason, InviteCode, MatchKey, Matchmaker, MatchmakerOutput, ParticipantId,
+    RoomId, RoomKind, Separation,
+};
+use roulette_transport::{ClientMessage, CloseCode, ErrorCode, ServerMessage, Text};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+use crate::room::{MemberInit, RoomInit, spawn_room};
+use crate::store::{InviteRecord, Store};
+use crate::wiring::{ConnRef, Endpoint, LobbyCmd, Notice, Outbound, RoomClosed, RoomCmd, Welcome};
+
+const ADJECTIVES: &[&str] = &[
+    "brave", "calm", "clever", "eager", "gentle", "happy", "jolly", "keen", "lively", "merry",
+    "nimble", "polite", "quick", "quiet", "sunny", "witty",
+];
+const NOUNS: &[&str] = &[
+    "otter", "heron", "falcon", "badger", "lynx", "panda", "koala", "marten", "puffin", "orca",
+    "gecko", "ibis", "yak", "wombat", "finch", "newt",
+];
+
+/// A handle made of two words, different for neighbouring ids.
+fn handle_for(participant: ParticipantId) -> String {
+    let n = participant.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let a = ADJECTIVES[(n >> 32) as usize % ADJECTIVES.len()];
+    let b = NOUNS[(n >> 40) as usize % NOUNS.len()];
+    format!("{a}-{b}-{}", participant.0)
+}
+
+#[derive(Debug)]
+struct Person {
+    key: MatchKey,
+    name: String,
+    ws: Option<ConnRef>,
+    agent: Option<ConnRef>,
+    room: Option<(RoomId, mpsc::Sender<RoomCmd>)>,
+    latency: Duration,
+    last_kind: RoomKind,
+}
+
+impl Person {
+    fn conns(&self) -> impl Iterator<Item = &ConnRef> {
+        self.ws.iter().chain(self.agent.iter())
+    }
+
+    fn send(&self, message: &ServerMessage) {
+        for c in self.conns() {
+            c.send(message);
+        }
+    }
+}
+
+struct Lobby {
+    config: ServerConfig,
+    mm: Matchmaker,
+    people: HashMap<ParticipantId, Person>,
+    by_subject: HashMap<String, ParticipantId>,
+    next_participant: u64,
+    metrics: Metrics,
+    store: Store,
+    me: mpsc::Sender<LobbyCmd>,
+}
+
+fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// Starts the lobby actor.
+pub fn spawn_lobby(config: ServerConfig, metrics: Metrics, store: Store) -> mpsc::Sender<LobbyCmd> {
+    let (tx, mut rx) = mpsc::channel(4096);
+    let mut lobby = Lobby {
+        mm: Matchmaker::new(config.matchmaker.clone()),
+        config,
+        people: HashMap::new(),
+        by_subject: HashMap::new(),
+        next_participant: 1,
+        metrics,
+        store,
+        me: tx.clone(),
+    };
+    tokio::spawn(async move {
+        loop {
+            let deadline = lobby.mm.poll_timeout();
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => lobby.handle(cmd),
+                    None => break,
+                },
+                () = sleep_until(deadline), if deadline.is_some() => lobby.mm.handle_timeout(now()),
+            }
+            lobby.drain_matches();
+            lobby.metrics.queue_length.set(lobby.mm.queue_len() as i64);
+        }
+    });
+    tx
+}
+
+async fn sleep_until(deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Lobby {
+    fn handle(&mut self, cmd: LobbyCmd) {
+        match cmd {
+            LobbyCmd::Hello {
+                subject,
+                conn,
+                resume_from,
+                reply,
+            } => {
+                let welcome = self.hello(subject, conn, resume_from);
+                let _ = reply.send(welcome);
+            }
+            LobbyCmd::Request {
+                participant,
+                conn_id,
+                message,
+            } => self.request(participant, conn_id, message),
+            LobbyCmd::Latency { participant, rtt } => {
+                if let Some(p) = self.people.get_mut(&participant) {
+                    p.latency = rtt;
+                }
+                self.mm.update_latency(participant, rtt);
+            }
+            LobbyCmd::Gone {
+                participant,
+                conn_id,
+                endpoint,
+            } => self.gone(participant, conn_id, endpoint),
+            LobbyCmd::RoomClosed(closed) => self.room_closed(closed),
+        }
+    }
+
+    fn hello(&mut self, subject: String, conn: ConnRef, resume_from: Option<u64>) -> Welcome {
+        let participant = match self.by_subject.get(&subject) {
+            Some(p) => *p,
+            None => {
+                let p = ParticipantId(self.next_participant);
+                self.next_participant += 1;
+                self.by_subject.insert(subject.clone(), p);
+                p
+            }
+        };
+        let person = self.people.entry(participant).or_insert_with(|| Person {
+            key: MatchKey::new(subject),
+            name: handle_for(participant),
+            ws: None,
+            agent: None,
+            room: None,
+            latency: Duration::from_millis(100),
+            last_kind: RoomKind::Pairing,
+        });
+        let slot = match conn.endpoint {
+            Endpoint::Participant => &mut person.ws,
+            Endpoint::Host => &mut person.agent,
+        };
+        if let Some(old) = slot.replace(conn.clone()) {
+            // The same person connected again on the same endpoint: the old connection goes.
+            let _ = old
+                .out
+                .try_send(Outbound::Close(CloseCode::Replaced, "replaced"));
+            let _ = old.notices.send(Notice::Close(CloseCode::Replaced));
+        }
+        if let Some((_, room)) = &person.room {
+            let _ = conn.notices.send(Notice::Room(room.clone()));
+            let _ = room.try_send(RoomCmd::Attach {
+                participant,
+                conn: conn.clone(),
+                resume_from,
+            });
+        }
+        let name = person.name.clone();
+        if conn.endpoint == Endpoint::Host {
+            self.mm.set_can_host(now(), participant, true);
+        }
+        Welcome { participant, name }
+    }
+
+    fn candidate(&self, participant: ParticipantId, kind: RoomKind) -> Option<Candidate> {
+        let p = self.people.get(&participant)?;
+        Some(Candidate {
+            participant,
+            key: p.key.clone(),
+            kind,
+            can_host: p.agent.is_some(),
+            latency: p.latency,
+        })
+    }
+
+    fn reply(&self, participant: ParticipantId, conn_id: u64, message: &ServerMessage) {
+        if let Some(p) = self.people.get(&participant) {
+            for c in p.conns().filter(|c| c.conn_id == conn_id) {
+                c.send(message);
+            }
+        }
+    }
+
+    fn request(&mut self, participant: ParticipantId, conn_id: u64, message: ClientMessage) {
+        let in_room = self
+            .people
+            .get(&participant)
+            .is_some_and(|p| p.room.is_some());
+        let refuse = |code: ErrorCode, text: &str| ServerMessage::Error {
+            code,
+            message: Text::truncate(text),
+        };
+        let kind = match &message {
+            ClientMessage::FindPartner { kind } => Some(*kind),
+            ClientMessage::CreateInvite {} | ClientMessage::RedeemInvite { .. } => {
+                Some(RoomKind::Pairing)
+            }
+            _ => None,
+        };
+        if in_room && kind.is_some() {
+            self.reply(
+                participant,
+                conn_id,
+                &refuse(ErrorCode::AlreadyWaiting, "you are in a session already"),
+            );
+            return;
+        }
+        if let Some(kind) = kind
+            && let Some(p) = self.people.get_mut(&participant)
+        {
+            p.last_kind = kind;
+        }
+        let Some(candidate) = kind.and_then(|k| self.candidate(participant, k)) else {
+            match message {
+                ClientMessage::CancelSearch {} => {
+                    if let Err(e) = self.mm.leave(participant) {
+                        self.reply(participant, conn_id, &ServerMessage::match_error(&e));
+                    }
+                }
+                other => self.reply(
+                    participant,
+                    conn_id,
+                    &refuse(
+                        ErrorCode::NotMember,
+                        &format!("`{}` needs a session; you are not in one", other.kind()),
+                    ),
+                ),
+            }
+            return;
+        };
+        let t = now();
+        match message {
+            ClientMessage::FindPartner { .. } => match self.mm.enqueue(t, candidate) {
+                Ok(()) => self.send_queued(participant),
+                Err(e) => self.reply(participant, conn_id, &ServerMessage::match_error(&e)),
+            },
+            ClientMessage::CreateInvite {} => {
+                let mut entropy = [0u8; roulette_core::invite::INVITE_ENTROPY_BYTES];
+                if getrandom::fill(&mut entropy).is_err() {
+                    self.reply(
+                        participant,
+                        conn_id,
+                        &refuse(ErrorCode::Internal, "no randomness"),
+                    );
+                    return;
+                }
+                let code = InviteCode::from_entropy(entropy);
+                let key = candidate.key.0.clone();
+                match self.mm.create_invite(t, candidate, &code) {
+                    Ok(invite) => {
+                        let ttl = invite.expires_at.saturating_duration_since(t);
+                        self.store.save_invite(InviteRecord {
+                            hash_hex: invite.hash.to_hex(),
+                            inviter_key: key,
+                            expires_unix: unix_now() + ttl.as_secs(),
+                        });
+                        self.reply(
+                            participant,
+                            conn_id,
+                            &ServerMessage::InviteCreated {
+                                code: Text::truncate(code.as_str()),
+                                expires_in_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
+                            },
+                        );
+                    }
+                    Err(e) => self.reply(participant, conn_id, &ServerMessage::match_error(&e)),
+                }
+            }
+            ClientMessage::RedeemInvite { code } => {
+                match self.mm.redeem_invite(t, &code, candidate) {
+                    Ok(()) => {
+                        if let Some(code) = InviteCode::parse(&code) {
+                            self.store.delete_invite(code.hash().to_hex());
+                        }
+                    }
+                    Err(e) => self.reply(participant, conn_id, &ServerMessage::match_error(&e)),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn send_queued(&self, participant: ParticipantId) {
+        if let (Some(position), Some(p)) =
+            (self.mm.position(participant), self.people.get(&participant))
+        {
+            p.send(&ServerMessage::Queued {
+                position: u32::try_from(position).unwrap_or(u32::MAX),
+                online: u32::try_from(self.metrics.connections.get().max(0)).unwrap_or(u32::MAX),
+            });
+        }
+    }
+
+    fn drain_matches(&mut self) {
+        while let Some(output) = self.mm.poll_output() {
+            match output {
+                MatchmakerOutput::Matched(m) => self.start_room(m),
+                MatchmakerOutput::InviteExpired(hash) => self.store.delete_invite(hash.to_hex()),
+            }
+        }
+    }
+
+    fn start_room(&mut self, m: roulette_core::Match) {
+        let member = |lobby: &Lobby, c: &Candidate| -> MemberInit {
+            let p = lobby.people.get(&c.participant);
+            MemberInit {
+                participant: c.participant,
+                key: c.key.clone(),
+                name: p.map(|p| p.name.clone()).unwrap_or_default(),
+                conns: p.map(|p| p.conns().cloned().collect()).unwrap_or_default(),
+            }
+        };
+        let members = [member(self, &m.partners[0]), member(self, &m.partners[1])];
+        let tx = spawn_room(RoomInit {
+            room: m.room,
+            kind: m.kind,
+            host: m.host,
+            members,
+            session: roulette_core::SessionConfig {
+                seed: self.config.session.seed ^ unix_now(),
+                ..self.config.session.clone()
+            },
+            replay_bytes: self.config.limits.replay_bytes,
+            metrics: self.metrics.clone(),
+            store: self.store.clone(),
+            lobby: self.me.clone(),
+        });
+        self.store.bump("sessions", 1);
+        for c in &m.partners {
+            if let Some(p) = self.people.get_mut(&c.participant) {
+                p.room = Some((m.room, tx.clone()));
+                for conn in p.conns() {
+                    let _ = conn.notices.send(Notice::Room(tx.clone()));
+                }
+            }
+        }
+    }
+
+    fn gone(&mut self, participant: ParticipantId, conn_id: u64, endpoint: Endpoint) {
+        let Some(person) = self.people.get_mut(&participant) else {
+            return;
+        };
+        let slot = match endpoint {
+            Endpoint::Participant => &mut person.ws,
+            Endpoint::Host => &mut person.agent,
+        };
+        if slot.as_ref().is_some_and(|c| c.conn_id == conn_id) {
+            *slot = None;
+        } else {
+            // Already replaced by a newer connection.
+            return;
+        }
+        if let Some((_, room)) = &person.room {
+            let _ = room.try_send(RoomCmd::Detach {
+                participant,
+                conn_id,
+            });
+            return;
+        }
+        let none_left = person.ws.is_none() && person.agent.is_none();
+        if endpoint == Endpoint::Host {
+            self.mm.set_can_host(now(), participant, false);
+        }
+        if none_left {
+            let _ = self.mm.leave(participant);
+        }
+    }
+
+    fn room_closed(&mut self, closed: RoomClosed) {
+        let t = now();
+        let [a, b] = closed.partners;
+        let key = |lobby: &Lobby, p| lobby.people.get(&p).map(|p| p.key.clone());
+        let (Some(ka), Some(kb)) = (key(self, a), key(self, b)) else {
+            return;
+        };
+        for p in [a, b] {
+            if let Some(person) = self.people.get_mut(&p)
+                && person.room.as_ref().is_some_and(|(r, _)| *r == closed.room)
+            {
+                person.room = None;
+            }
+        }
+        let (separation, requeue) = match closed.reason {
+            EndReason::Rematch { .. } => (Some(Separation::Rematch), true),
+            EndReason::Skipped { .. } => (Some(Separation::Skip), true),
+            EndReason::Reported { .. } => (Some(Separation::Report), false),
+            _ => (None, false),
+        };
+        if let Some(why) = separation {
+            self.mm.keep_apart(t, &ka, &kb, why);
+        }
+        if requeue {
+            for p in [a, b] {
+                let connected = self
+                    .people
+                    .get(&p)
+                    .is_some_and(|p| p.ws.is_some() || p.agent.is_some());
+                if let Some(c) = self.candidate(p, closed.kind).filter(|_| connected) {
+                    if self.mm.requeue(t, c).is_ok() {
+                        self.send_queued(p);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,120 @@
+//! A room's view of the agent's terminal: a bounded ring of recent output for viewers that
+//! resume, and a screen state for snapshots.
+
+use bytes::Bytes;
+use std::collections::VecDeque;
+
+/// Recent output and the screen it draws.
+pub struct Terminal {
+    ring: VecDeque<(u64, Bytes)>,
+    ring_bytes: usize,
+    max_ring_bytes: usize,
+    end: u64,
+    screen: vt100::Parser,
+}
+
+impl std::fmt::Debug for Terminal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Terminal")
+            .field("end", &self.end)
+            .field("ring_bytes", &self.ring_bytes)
+            .finish()
+    }
+}
+
+/// What to do with an output frame from the host agent.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// New bytes, starting at the given offset.
+    New(u64, Bytes),
+    /// Everything in it was already here (a resend after a reconnect).
+    Duplicate,
+    /// It starts past the end: bytes are missing.
+    Gap {
+        /// Where the room's stream ends.
+        expected: u64,
+    },
+}
+
+impl Terminal {
+    /// An empty terminal of the given size that keeps `max_ring_bytes` of history.
+    pub fn new(cols: u16, rows: u16, max_ring_bytes: usize) -> Self {
+        Self {
+            ring: VecDeque::new(),
+            ring_bytes: 0,
+            max_ring_bytes,
+            end: 0,
+            screen: vt100::Parser::new(rows.max(1), cols.max(1), 0),
+        }
+    }
+
+    /// The stream position after the last byte.
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// Takes a frame of output at `offset`; keeps only bytes not seen before.
+    pub fn accept(&mut self, offset: u64, data: Bytes) -> Accepted {
+        if offset > self.end {
+            return Accepted::Gap { expected: self.end };
+        }
+        let Some(data_end) = offset.checked_add(data.len() as u64) else {
+            return Accepted::Gap { expected: self.end };
+        };
+        if data_end <= self.end {
+            return Accepted::Duplicate;
+        }
+        let skip = (self.end - offset) as usize;
+        let fresh = data.slice(skip..);
+        let start = self.end;
+        self.screen.process(&fresh);
+        self.ring_bytes += fresh.len();
+        self.ring.push_back((start, fresh.clone()));
+        self.end += fresh.len() as u64;
+        while self.ring_bytes > self.max_ring_bytes && self.ring.len() > 1 {
+            if let Some((_, old)) = self.ring.pop_front() {
+                self.ring_bytes -= old.len();
+            }
+        }
+        Accepted::New(start, fresh)
+    }
+
+    /// The output from `from` to the end, if the ring still holds all of it.
+    pub fn since(&self, from: u64) -> Option<Vec<(u64, Bytes)>> {
+        if from > self.end {
+            return None;
+        }
+        if from == self.end {
+            return Some(Vec::new());
+        }
+        let first = self.ring.front()?.0;
+        if from < first {
+            return None;
+        }
+        let mut out = Vec::new();
+        for (start, bytes) in &self.ring {
+            let stop = start + bytes.len() as u64;
+            if stop <= from {
+                continue;
+            }
+            let skip = from.saturating_sub(*start) as usize;
+            out.push((start + skip as u64, bytes.slice(skip..)));
+        }
+        Some(out)
+    }
+
+    /// Bytes that, written to a fresh terminal, reproduce the current screen.
+    pub fn snapshot(&self) -> Bytes {
+        Bytes::from(self.screen.screen().state_formatted())
+    }
+
+    /// Follows the agent's terminal size.
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.screen.screen_mut().set_size(rows.max(1), cols.max(1));
+    }
+
+    /// The screen's text, for tests and logs.
+    pub fn contents(&self) -> String {
+        self.screen.screen().contents()
+    }
+}

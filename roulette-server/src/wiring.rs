@@ -1,0 +1,189 @@
+//! The messages that connection tasks, the lobby actor and room actors send each other.
+
+use bytes::Bytes;
+use roulette_core::{ParticipantId, RoomKind};
+use roulette_transport::{ClientMessage, CloseCode, ServerMessage};
+use tokio::sync::{mpsc, oneshot};
+
+/// Something a connection task writes to its socket.
+#[derive(Clone, Debug)]
+pub enum Outbound {
+    /// An encoded control message.
+    Text(String),
+    /// One binary packet.
+    Binary(Bytes),
+    /// Close the socket.
+    Close(CloseCode, &'static str),
+}
+
+impl Outbound {
+    /// Encodes a control message. Encoding only fails for messages over the size cap, which the
+    /// server never builds; such a message is dropped with a log line.
+    pub fn message(message: &ServerMessage) -> Option<Outbound> {
+        match message.encode() {
+            Ok(text) => Some(Outbound::Text(text)),
+            Err(e) => {
+                tracing::error!(kind = message.kind(), error = %e, "could not encode a message");
+                None
+            }
+        }
+    }
+}
+
+/// Which endpoint a connection came in on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `/ws`: a participant (browser, terminal client, bot).
+    Participant,
+    /// `/host`: a host agent, which is also its owner's participant.
+    Host,
+}
+
+/// A connection as other tasks reach it.
+#[derive(Clone, Debug)]
+pub struct ConnRef {
+    /// Unique per connection, to tell a replaced connection from its successor.
+    pub conn_id: u64,
+    /// Its endpoint.
+    pub endpoint: Endpoint,
+    /// Its outbound queue.
+    pub out: mpsc::Sender<Outbound>,
+    /// Notices about its room.
+    pub notices: mpsc::UnboundedSender<Notice>,
+}
+
+impl ConnRef {
+    /// Queues a control message; `false` when the queue is full or the connection gone.
+    pub fn send(&self, message: &ServerMessage) -> bool {
+        match Outbound::message(message) {
+            Some(o) => self.out.try_send(o).is_ok(),
+            None => true,
+        }
+    }
+}
+
+/// Tells a connection task where its session messages go now.
+#[derive(Debug)]
+pub enum Notice {
+    /// In this room, from now on.
+    Room(mpsc::Sender<RoomCmd>),
+    /// In no room.
+    NoRoom,
+    /// Close the connection with this code (it could not keep up).
+    Close(CloseCode),
+}
+
+/// The lobby's inputs.
+#[derive(Debug)]
+pub enum LobbyCmd {
+    /// A connection authenticated; the reply says who it is.
+    Hello {
+        /// The credential's subject.
+        subject: String,
+        /// The connection.
+        conn: ConnRef,
+        /// Terminal output the client already holds.
+        resume_from: Option<u64>,
+        /// The answer.
+        reply: oneshot::Sender<Welcome>,
+    },
+    /// A lobby request from a participant.
+    Request {
+        /// Who.
+        participant: ParticipantId,
+        /// Which connection.
+        conn_id: u64,
+        /// What.
+        message: ClientMessage,
+    },
+    /// A latency measurement.
+    Latency {
+        /// Whose.
+        participant: ParticipantId,
+        /// Round trip.
+        rtt: std::time::Duration,
+    },
+    /// A connection ended.
+    Gone {
+        /// Whose.
+        participant: ParticipantId,
+        /// Which connection.
+        conn_id: u64,
+        /// Which endpoint.
+        endpoint: Endpoint,
+    },
+    /// A room ended.
+    RoomClosed(RoomClosed),
+}
+
+/// What a connection learns at hello.
+#[derive(Debug)]
+pub struct Welcome {
+    /// Its participant id (stable for a subject while the server runs).
+    pub participant: ParticipantId,
+    /// Its handle.
+    pub name: String,
+}
+
+/// How a room ended, for the lobby to requeue and separate.
+#[derive(Debug)]
+pub struct RoomClosed {
+    /// The room.
+    pub room: roulette_core::RoomId,
+    /// Its kind.
+    pub kind: RoomKind,
+    /// Why.
+    pub reason: roulette_core::EndReason,
+    /// The partners.
+    pub partners: [ParticipantId; 2],
+}
+
+/// A room's inputs.
+#[derive(Debug)]
+pub enum RoomCmd {
+    /// A connection of a member joins the room (first time or after a reconnect).
+    Attach {
+        /// Which member.
+        participant: ParticipantId,
+        /// The connection.
+        conn: ConnRef,
+        /// Terminal output it already holds.
+        resume_from: Option<u64>,
+    },
+    /// A member's connection ended.
+    Detach {
+        /// Which member.
+        participant: ParticipantId,
+        /// Which connection.
+        conn_id: u64,
+    },
+    /// A session message from a member.
+    Message {
+        /// Who.
+        participant: ParticipantId,
+        /// Which connection.
+        conn_id: u64,
+        /// What.
+        message: ClientMessage,
+    },
+    /// Terminal input from a member.
+    Input {
+        /// Who.
+        participant: ParticipantId,
+        /// Which connection.
+        conn_id: u64,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// Terminal output from the host agent.
+    Output {
+        /// Which connection (must be the room's agent).
+        conn_id: u64,
+        /// Stream position of the first byte.
+        offset: u64,
+        /// The bytes.
+        data: Bytes,
+    },
+    /// The server is shutting down.
+    Shutdown,
+}

@@ -1,0 +1,215 @@
+//! A WebSocket client for the Roulette protocol (feature `client`): connect to `/ws` or
+//! `/host`, say `hello`, then send and receive typed messages and frames.
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::frame::{Frame, FrameError};
+use crate::text::{List, Text};
+use crate::ws::{WsMessage, WsReader, frame_to_ws};
+use crate::{ClientMessage, CloseCode, DecodeError, PROTOCOL_VERSION, ServerMessage};
+
+/// Why the client failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The WebSocket failed (connect, read or write).
+    #[error("websocket: {0}")]
+    WebSocket(#[from] tokio_tungstenite::tungstenite::Error),
+    /// The server sent a message that does not decode.
+    #[error("bad message from the server: {0}")]
+    Decode(#[from] DecodeError),
+    /// The server sent a bad frame.
+    #[error("bad frame from the server: {0}")]
+    Frame(#[from] FrameError),
+    /// The server closed the connection.
+    #[error("closed by the server ({code}): {reason}")]
+    Closed {
+        /// The close code.
+        code: u16,
+        /// The reason it gave.
+        reason: String,
+    },
+    /// The server did not answer `hello` with `welcome`.
+    #[error("the server did not welcome us: {0}")]
+    Handshake(String),
+    /// A field too long to send.
+    #[error("{0}")]
+    TooLong(#[from] crate::text::TooLong),
+}
+
+impl ClientError {
+    /// The close code, when the server closed the connection with one.
+    pub fn close_code(&self) -> Option<CloseCode> {
+        match self {
+            ClientError::Closed { code, .. } => CloseCode::from_code(*code),
+            _ => None,
+        }
+    }
+}
+
+/// What arrives from the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Incoming {
+    /// A control message.
+    Message(ServerMessage),
+    /// A binary frame: terminal output, input (to host agents) or a snapshot.
+    Frame(Frame),
+}
+
+/// Which endpoint to connect to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/ws`, as a participant.
+    Participant,
+    /// `/host`, as a host agent.
+    Host,
+}
+
+/// An open, welcomed connection.
+#[derive(Debug)]
+pub struct Connection {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    reader: WsReader,
+    /// The `welcome` the server sent.
+    pub welcome: ServerMessage,
+}
+
+/// `http://host:port` or `ws://host:port` (with or without a trailing slash) and an endpoint, as
+/// a WebSocket URL.
+pub fn ws_url(server: &str, endpoint: Endpoint) -> String {
+    let base = server.trim_end_matches('/');
+    let base = if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else {
+        base.to_string()
+    };
+    let path = match endpoint {
+        Endpoint::Participant => "/ws",
+        Endpoint::Host => "/host",
+    };
+    format!("{base}{path}")
+}
+
+impl Connection {
+    /// Connects, sends `hello` with `credential` (a token or a ticket; none signs in as a new
+    /// guest on `/ws`) and waits for `welcome`.
+    pub async fn connect(
+        server: &str,
+        endpoint: Endpoint,
+        credential: Option<&str>,
+        resume_from: Option<u64>,
+    ) -> Result<Connection, ClientError> {
+        let (socket, _) = tokio_tungstenite::connect_async(ws_url(server, endpoint)).await?;
+        if let MaybeTlsStream::Plain(tcp) = socket.get_ref() {
+            let _ = tcp.set_nodelay(true);
+        }
+        let mut conn = Connection {
+            socket,
+            reader: WsReader::default(),
+            welcome: ServerMessage::ChatStarted {},
+        };
+        conn.send(&ClientMessage::Hello {
+            versions: List::new(vec![PROTOCOL_VERSION])?,
+            ticket: credential.map(Text::new).transpose()?,
+            resume_from,
+        })
+        .await?;
+        match conn.next().await? {
+            Some(Incoming::Message(welcome @ ServerMessage::Welcome { .. })) => {
+                conn.welcome = welcome;
+                Ok(conn)
+            }
+            Some(other) => Err(ClientError::Handshake(format!("{other:?}"))),
+            None => Err(ClientError::Handshake("the connection closed".into())),
+        }
+    }
+
+    /// The participant id and, for a new guest, the token to reconnect with.
+    pub fn identity(&self) -> (roulette_core::ParticipantId, Option<String>) {
+        match &self.welcome {
+            ServerMessage::Welcome { you, token, .. } => {
+                (*you, token.as_ref().map(|t| t.as_str().to_string()))
+            }
+            _ => (roulette_core::ParticipantId(0), None),
+        }
+    }
+
+    /// Sends a control message.
+    pub async fn send(&mut self, message: &ClientMessage) -> Result<(), ClientError> {
+        let text = message
+            .encode()
+            .map_err(|e| ClientError::Handshake(e.to_string()))?;
+        self.socket.send(Message::Text(text.into())).await?;
+        Ok(())
+    }
+
+    /// Sends a binary frame (fragmented as needed).
+    pub async fn send_frame(&mut self, frame: &Frame) -> Result<(), ClientError> {
+        for m in frame_to_ws(frame)? {
+            self.socket.feed(Message::from(m)).await?;
+        }
+        self.socket.flush().await?;
+        Ok(())
+    }
+
+    /// Sends raw bytes as one binary message, bypassing framing: for tests of the server's
+    /// defences.
+    pub async fn send_raw_binary(&mut self, bytes: Bytes) -> Result<(), ClientError> {
+        self.socket.send(Message::Binary(bytes)).await?;
+        Ok(())
+    }
+
+    /// Sends raw text as one text message, bypassing encoding: for tests of the server's
+    /// defences.
+    pub async fn send_raw_text(&mut self, text: String) -> Result<(), ClientError> {
+        self.socket.send(Message::Text(text.into())).await?;
+        Ok(())
+    }
+
+    /// The next message or frame; `Ok(None)` when the socket ended without a close frame, and
+    /// `Err(Closed)` with the server's code when it closed.
+    pub async fn next(&mut self) -> Result<Option<Incoming>, ClientError> {
+        loop {
+            let Some(message) = self.socket.next().await else {
+                return Ok(None);
+            };
+            let message = message?;
+            if let Message::Close(frame) = &message {
+                let (code, reason) = frame
+                    .as_ref()
+                    .map(|f: &CloseFrame| (u16::from(f.code), f.reason.to_string()))
+                    .unwrap_or((1005, String::new()));
+                return Err(ClientError::Closed { code, reason });
+            }
+            let Some(data) = WsMessage::from_tungstenite(message) else {
+                continue;
+            };
+            match self.reader.push(data)? {
+                Some(Frame::Control(text)) => {
+                    return Ok(Some(Incoming::Message(ServerMessage::decode(&text)?)));
+                }
+                Some(frame) => return Ok(Some(Incoming::Frame(frame))),
+                None => continue,
+            }
+        }
+    }
+
+    /// Closes the connection politely.
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+    }
+}
+
+/// A seed for jitter from the OS's random generator (zero if none is available).
+pub fn jitter_seed() -> u64 {
+    let mut b = [0u8; 8];
+    let _ = getrandom::fill(&mut b);
+    u64::from_le_bytes(b)
+}
