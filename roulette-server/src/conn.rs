@@ -175,17 +175,12 @@ async fn handshake(
             subject: identity.subject,
             conn: conn.clone(),
             resume_from,
+            guest_token: new_guest_token,
             reply,
         })
         .await
         .ok()?;
     let welcome = welcome.await.ok()?;
-    conn.send(&ServerMessage::Welcome {
-        version: PROTOCOL_VERSION,
-        you: welcome.participant,
-        name: Text::truncate(welcome.name),
-        token: new_guest_token.map(Text::truncate),
-    });
     Some(welcome.participant)
 }
 

@@ -115,9 +115,10 @@ impl Lobby {
                 subject,
                 conn,
                 resume_from,
+                guest_token,
                 reply,
             } => {
-                let welcome = self.hello(subject, conn, resume_from);
+                let welcome = self.hello(subject, conn, resume_from, guest_token);
                 let _ = reply.send(welcome);
             }
             LobbyCmd::Request {
@@ -140,7 +141,13 @@ impl Lobby {
         }
     }
 
-    fn hello(&mut self, subject: String, conn: ConnRef, resume_from: Option<u64>) -> Welcome {
+    fn hello(
+        &mut self,
+        subject: String,
+        conn: ConnRef,
+        resume_from: Option<u64>,
+        guest_token: Option<String>,
+    ) -> Welcome {
         let participant = match self.by_subject.get(&subject) {
             Some(p) => *p,
             None => {
@@ -170,6 +177,14 @@ impl Lobby {
                 .try_send(Outbound::Close(CloseCode::Replaced, "replaced"));
             let _ = old.notices.send(Notice::Close(CloseCode::Replaced));
         }
+        // The welcome goes into the connection's queue first, so that nothing from its room
+        // can overtake it.
+        conn.send(&ServerMessage::Welcome {
+            version: roulette_transport::PROTOCOL_VERSION,
+            you: participant,
+            name: Text::truncate(person.name.clone()),
+            token: guest_token.map(Text::truncate),
+        });
         if let Some((_, room)) = &person.room {
             let _ = conn.notices.send(Notice::Room(room.clone()));
             let _ = room.try_send(RoomCmd::Attach {

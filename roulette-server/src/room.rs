@@ -363,9 +363,10 @@ impl Room {
         }
         let after = member.connected();
         if agent_gone {
+            // The host agent reconnects by itself; its own (longer) grace period covers the
+            // host's presence too.
             let _ = self.session.handle_agent_disconnect(now());
-        }
-        if before && !after {
+        } else if before && !after {
             let _ = self.session.handle_disconnect(now(), participant);
         }
     }

@@ -84,7 +84,10 @@ pub enum LobbyCmd {
         conn: ConnRef,
         /// Terminal output the client already holds.
         resume_from: Option<u64>,
-        /// The answer.
+        /// A new guest's token, to hand over in `welcome`.
+        guest_token: Option<String>,
+        /// The answer. The lobby also queues the `welcome` message itself, ahead of anything
+        /// the room sends.
         reply: oneshot::Sender<Welcome>,
     },
     /// A lobby request from a participant.

@@ -120,7 +120,7 @@ async fn credentials_are_checked_per_endpoint() {
     }
     // A token signed by another server's key.
     let other = TestServer::start().await;
-    let foreign = other.host_token();
+    let foreign = other.new_host_token();
     let err = Connection::connect(&server.url, Endpoint::Host, Some(&foreign), None)
         .await
         .unwrap_err();

@@ -14,6 +14,7 @@ pub struct TestServer {
     pub url: String,
     pub shared: std::sync::Arc<roulette_server::Shared>,
     pub data_dir: tempfile::TempDir,
+    host_token: String,
     stop: CancellationToken,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -47,17 +48,26 @@ impl TestServer {
         let task = tokio::spawn(async move {
             server.run().await.unwrap();
         });
+        let host_token =
+            roulette_server::mint_host_token(data_dir.path(), Duration::from_secs(3600)).unwrap();
         TestServer {
             addr,
             url: format!("http://{addr}"),
             shared,
             data_dir,
+            host_token,
             stop,
             task: Some(task),
         }
     }
 
+    /// The token of this test's host (the same subject every call).
     pub fn host_token(&self) -> String {
+        self.host_token.clone()
+    }
+
+    /// A token for another host.
+    pub fn new_host_token(&self) -> String {
         roulette_server::mint_host_token(self.data_dir.path(), Duration::from_secs(3600)).unwrap()
     }
 
@@ -205,4 +215,16 @@ pub async fn read_output(conn: &mut Connection, mut from: u64, total: u64) -> Ve
     .await
     .expect("output did not arrive");
     out
+}
+
+/// `conn` sends a chat message and reads until its echo arrives: everything it sent before has
+/// been handled by its room. Returns what arrived on the way.
+pub async fn self_fence(conn: &mut Connection, name: &str) -> Vec<Incoming> {
+    conn.send(&ClientMessage::Chat { text: roulette_transport::Text::new(name).unwrap() })
+        .await
+        .unwrap();
+    expect(conn, name, |i| {
+        matches!(i, Incoming::Message(ServerMessage::Chat { text, .. }) if text.as_str() == name)
+    })
+    .await
 }
