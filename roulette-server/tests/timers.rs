@@ -24,7 +24,12 @@ fn member(id: u64, endpoint: Endpoint) -> Member {
             participant: ParticipantId(id),
             key: MatchKey::new(format!("k{id}")),
             name: format!("p{id}"),
-            conns: vec![ConnRef { conn_id: id, endpoint, out: out_tx, notices }],
+            conns: vec![ConnRef {
+                conn_id: id,
+                endpoint,
+                out: out_tx,
+                notices,
+            }],
         }),
     }
 }
@@ -66,10 +71,18 @@ async fn the_room_keeps_time_on_its_own() {
 
     next_kind(&mut guest, "planning").await;
     next_kind(&mut guest, "building").await;
-    assert_eq!(since(), Duration::from_secs(3 * 60), "planning closes at its deadline");
+    assert_eq!(
+        since(),
+        Duration::from_secs(3 * 60),
+        "planning closes at its deadline"
+    );
 
     next_kind(&mut guest, "check_in").await;
-    assert_eq!(since(), Duration::from_secs(18 * 60), "check-in 15 minutes into building");
+    assert_eq!(
+        since(),
+        Duration::from_secs(18 * 60),
+        "check-in 15 minutes into building"
+    );
     for p in [1, 2] {
         room.send(RoomCmd::Message {
             participant: ParticipantId(p),
@@ -82,14 +95,30 @@ async fn the_room_keeps_time_on_its_own() {
     next_kind(&mut host, "check_in_passed").await;
 
     let warning = next_kind(&mut guest, "warning").await;
-    assert_eq!(warning, ServerMessage::Warning { remaining_ms: 300_000 });
+    assert_eq!(
+        warning,
+        ServerMessage::Warning {
+            remaining_ms: 300_000
+        }
+    );
     assert_eq!(since(), Duration::from_secs(28 * 60));
 
     let ended = next_kind(&mut guest, "ended").await;
-    assert_eq!(ended, ServerMessage::Ended { reason: roulette_core::EndReason::Timer {} });
-    assert_eq!(since(), Duration::from_secs(33 * 60), "30 minutes of building");
+    assert_eq!(
+        ended,
+        ServerMessage::Ended {
+            reason: roulette_core::EndReason::Timer {}
+        }
+    );
+    assert_eq!(
+        since(),
+        Duration::from_secs(33 * 60),
+        "30 minutes of building"
+    );
     match lobby_rx.recv().await {
-        Some(LobbyCmd::RoomClosed(closed)) => assert_eq!(closed.reason, roulette_core::EndReason::Timer {}),
+        Some(LobbyCmd::RoomClosed(closed)) => {
+            assert_eq!(closed.reason, roulette_core::EndReason::Timer {})
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -106,16 +135,32 @@ async fn a_host_agent_that_stays_away_ends_the_session() {
         kind: RoomKind::Pairing,
         host: Some(ParticipantId(1)),
         members: [host.init.take().unwrap(), guest.init.take().unwrap()],
-        session: SessionConfig { planning_duration: Duration::ZERO, ..SessionConfig::default() },
+        session: SessionConfig {
+            planning_duration: Duration::ZERO,
+            ..SessionConfig::default()
+        },
         replay_bytes: 1024,
         metrics: Metrics::default(),
         store: Store::start(rusqlite::Connection::open_in_memory().unwrap()),
         lobby,
     });
     next_kind(&mut guest, "building").await;
-    room.send(RoomCmd::Detach { participant: ParticipantId(1), conn_id: 1 }).await.unwrap();
-    assert!(matches!(next_kind(&mut guest, "agent_away").await, ServerMessage::AgentAway { grace_ms: 120_000 }));
+    room.send(RoomCmd::Detach {
+        participant: ParticipantId(1),
+        conn_id: 1,
+    })
+    .await
+    .unwrap();
+    assert!(matches!(
+        next_kind(&mut guest, "agent_away").await,
+        ServerMessage::AgentAway { grace_ms: 120_000 }
+    ));
     let ended = next_kind(&mut guest, "ended").await;
-    assert_eq!(ended, ServerMessage::Ended { reason: roulette_core::EndReason::HostGone {} });
+    assert_eq!(
+        ended,
+        ServerMessage::Ended {
+            reason: roulette_core::EndReason::HostGone {}
+        }
+    );
     assert_eq!(start.elapsed(), Duration::from_secs(120));
 }

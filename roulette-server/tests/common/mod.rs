@@ -220,9 +220,11 @@ pub async fn read_output(conn: &mut Connection, mut from: u64, total: u64) -> Ve
 /// `conn` sends a chat message and reads until its echo arrives: everything it sent before has
 /// been handled by its room. Returns what arrived on the way.
 pub async fn self_fence(conn: &mut Connection, name: &str) -> Vec<Incoming> {
-    conn.send(&ClientMessage::Chat { text: roulette_transport::Text::new(name).unwrap() })
-        .await
-        .unwrap();
+    conn.send(&ClientMessage::Chat {
+        text: roulette_transport::Text::new(name).unwrap(),
+    })
+    .await
+    .unwrap();
     expect(conn, name, |i| {
         matches!(i, Incoming::Message(ServerMessage::Chat { text, .. }) if text.as_str() == name)
     })
