@@ -1,11 +1,348 @@
-//! The `roulette` command. Its subcommands (serve, host, join, chat, demo, ...) arrive with the
-//! relay issue; until then it says so instead of pretending.
+//! The `roulette` command. Argument parsing only; the work is in the library and the crates.
 
-fn main() {
-    eprintln!(
-        "roulette {}: the command-line frontend is not built yet. \
-         Run `cargo run --example session` for a whole session driven through roulette-core.",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::exit(2);
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use roulette_cli::console::{self, Command, KeyRouter, RawMode};
+use roulette_cli::host::{HostOptions, HostStatus, LocalInput, run_host};
+use roulette_cli::join::{JoinOptions, run_join};
+use roulette_core::RoomKind;
+use roulette_pty::WorkDir;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "roulette",
+    version,
+    about = "Pair with another developer and drive an AI coding agent together"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the relay server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "ROULETTE_LISTEN", default_value = "127.0.0.1:7878")]
+        listen: SocketAddr,
+        /// Where the signing key, invites, reports and counters are kept.
+        #[arg(long, env = "ROULETTE_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Extra origins allowed to open WebSockets (the server's own is always allowed).
+        #[arg(long = "allow-origin")]
+        allow_origins: Vec<String>,
+    },
+    /// Mint a host token against the server's data directory; prints it on stdout.
+    Token {
+        /// The server's data directory.
+        #[arg(long, env = "ROULETTE_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+    },
+    /// Host a session: run the agent in a PTY here and share it through the relay.
+    Host {
+        #[command(flatten)]
+        host: HostArgs,
+        /// The server.
+        #[arg(long, env = "ROULETTE_SERVER", default_value = "http://127.0.0.1:7878")]
+        server: String,
+        /// The host token (better: the ROULETTE_TOKEN variable or --token-file, which stay out of `ps`).
+        #[arg(long, env = "ROULETTE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// A file holding the host token.
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+    },
+    /// Join a session as the partner, in this terminal.
+    Join {
+        /// The server.
+        #[arg(long, env = "ROULETTE_SERVER", default_value = "http://127.0.0.1:7878")]
+        server: String,
+        /// An invite code.
+        #[arg(long)]
+        invite: Option<String>,
+    },
+    /// A whole local demo: a server and a host agent running your shell, in this terminal.
+    Demo {
+        /// Address for the local server.
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: SocketAddr,
+        #[command(flatten)]
+        host: HostArgs,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+struct HostArgs {
+    /// The agent's command line (default: claude; the demo uses your shell).
+    #[arg(long = "cmd", num_args = 1.., allow_hyphen_values = true)]
+    cmd: Vec<String>,
+    /// Run the agent here instead of a new private temporary directory.
+    #[arg(long)]
+    workdir: Option<PathBuf>,
+    /// Pass this variable from your environment to the agent (repeatable).
+    #[arg(long = "env")]
+    env: Vec<String>,
+    /// Open an invite for a friend instead of waiting in the queue.
+    #[arg(long)]
+    invite: bool,
+    /// Allow agent flags that switch off its permission checks.
+    #[arg(long)]
+    allow_unsafe_agent_flags: bool,
+}
+
+/// Flags that make an agent act without asking: a stranger must not get that by default.
+const UNSAFE_FLAGS: &[&str] = &[
+    "--dangerously-skip-permissions",
+    "bypassPermissions",
+    "--yolo",
+];
+
+fn host_options(
+    args: &HostArgs,
+    server: String,
+    token: String,
+    default_cmd: Vec<String>,
+) -> anyhow::Result<HostOptions> {
+    let cmd = if args.cmd.is_empty() {
+        default_cmd
+    } else {
+        args.cmd.clone()
+    };
+    if !args.allow_unsafe_agent_flags {
+        if let Some(flag) = cmd
+            .iter()
+            .find(|a| UNSAFE_FLAGS.iter().any(|u| a.contains(u)))
+        {
+            bail!(
+                "refusing to give a stranger an agent started with {flag}; pass --allow-unsafe-agent-flags if you mean it"
+            );
+        }
+    }
+    let workdir = match &args.workdir {
+        Some(dir) => {
+            let home = std::env::var_os("HOME").map(PathBuf::from);
+            WorkDir::Path(roulette_pty::check_workdir(dir, home.as_deref())?)
+        }
+        None => WorkDir::Temp,
+    };
+    let mut opts = HostOptions::new(server, token);
+    opts.command = cmd.into_iter().map(Into::into).collect();
+    opts.workdir = workdir;
+    opts.pass_env = args.env.clone();
+    opts.invite = args.invite;
+    Ok(opts)
+}
+
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn serve(config: roulette_server::ServerConfig) -> anyhow::Result<()> {
+    let server = roulette_server::Server::bind(config).await?;
+    tracing::info!(addr = %server.local_addr(), "roulette relay listening");
+    let stop = server.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down; clients are told to reconnect");
+        stop.cancel();
+    });
+    server.run().await?;
+    Ok(())
+}
+
+/// Runs the host agent with this terminal as the host's screen and keyboard.
+async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
+    let (status_tx, mut status) = mpsc::unbounded_channel();
+    let (local_tx, local_rx) = mpsc::channel(64);
+    let stop = CancellationToken::new();
+    let agent = tokio::spawn(run_host(opts, status_tx, local_rx, stop.clone()));
+    let _raw = RawMode::enter();
+    let mut keys = console::stdin_keys();
+    let mut router = KeyRouter::default();
+    let mut held: Option<roulette_core::LineId> = None;
+    let mut spinner = tokio::time::interval(Duration::from_millis(250));
+    let mut waiting = false;
+    let frames = ['|', '/', '-', '\\'];
+    let mut frame = 0;
+    console::status("starting the host agent (Ctrl-] then /help for commands, /quit to stop)");
+    loop {
+        tokio::select! {
+            s = status.recv() => {
+                let Some(s) = s else { break };
+                waiting = matches!(s, HostStatus::Waiting { .. }) || (waiting && matches!(s, HostStatus::Connected { .. }));
+                match s {
+                    HostStatus::Output(bytes) => console::write_out(&bytes),
+                    HostStatus::Connected { you } => console::status(&format!("connected to the relay as {you}")),
+                    HostStatus::Waiting { position } => console::status(&format!("waiting for a partner (#{position} in the queue)")),
+                    HostStatus::Invite { code } => console::status(&format!("invite open; your friend runs: roulette join --invite {code}")),
+                    HostStatus::Matched { partner } => console::status(&format!("matched with {partner}; starting the agent")),
+                    HostStatus::AgentStarted { workdir } => console::status(&format!("agent running in {}", workdir.display())),
+                    HostStatus::LineHeld { id, preview } => {
+                        held = Some(id);
+                        console::status(&format!("your partner wants to submit: {preview}  (Ctrl-Y allow, Ctrl-N refuse)"));
+                    }
+                    HostStatus::Notice(n) => console::status(&n),
+                    HostStatus::Reconnecting { after } => console::status(&format!("reconnecting in {:.1} s", after.as_secs_f32())),
+                    HostStatus::Ended(reason) => console::status(&format!("session over: {reason}; waiting for the next partner")),
+                    HostStatus::AgentExited(code) => console::status(&format!("the agent exited ({code:?})")),
+                    HostStatus::Message(m) => if let Some(line) = console::describe(&m) { console::status(&line) },
+                }
+            }
+            _ = spinner.tick(), if waiting => {
+                frame = (frame + 1) % frames.len();
+                console::write_out(format!("\r{} waiting for a partner ", frames[frame]).as_bytes());
+            }
+            key = keys.recv() => {
+                let Some(key) = key else { break };
+                let routed = router.route(&key);
+                let mut bytes = routed.keys;
+                if let Some(id) = held {
+                    if let Some(pos) = bytes.iter().position(|b| *b == 0x19 || *b == 0x0e) {
+                        let allow = bytes[pos] == 0x19;
+                        bytes.remove(pos);
+                        held = None;
+                        let _ = local_tx.send(if allow { LocalInput::ApproveLine(id) } else { LocalInput::RejectLine(id) }).await;
+                    }
+                }
+                if !bytes.is_empty() {
+                    let _ = local_tx.send(LocalInput::Keys(bytes.into())).await;
+                }
+                for line in routed.commands {
+                    match console::parse_command(&line) {
+                        Command::Send(m) => { let _ = local_tx.send(LocalInput::Message(m)).await; }
+                        Command::Quit => { stop.cancel(); }
+                        Command::Help => console::status(console::HELP),
+                        Command::Unknown(l) => console::status(&format!("unknown command {l:?}")),
+                    }
+                }
+            }
+        }
+        if stop.is_cancelled() {
+            break;
+        }
+    }
+    stop.cancel();
+    agent.await.context("host agent")??;
+    Ok(())
+}
+
+fn read_token(token: Option<String>, token_file: Option<PathBuf>) -> anyhow::Result<String> {
+    if let Some(path) = token_file {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return Ok(text.trim().to_string());
+    }
+    token.context("a host token is needed: set ROULETTE_TOKEN, or pass --token-file (mint one with `roulette token`)")
+}
+
+fn default_shell() -> Vec<String> {
+    vec![
+        std::env::var("SHELL")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "sh".into()),
+    ]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Serve {
+            listen,
+            data_dir,
+            allow_origins,
+        } => {
+            init_logs();
+            let config = roulette_server::ServerConfig {
+                listen,
+                data_dir: data_dir.unwrap_or_else(roulette_server::default_data_dir),
+                allowed_origins: allow_origins,
+                ..roulette_server::ServerConfig::default()
+            };
+            serve(config).await
+        }
+        Cmd::Token { data_dir, days } => {
+            let dir = data_dir.unwrap_or_else(roulette_server::default_data_dir);
+            let token =
+                roulette_server::mint_host_token(&dir, Duration::from_secs(days * 24 * 60 * 60))?;
+            println!("{token}");
+            Ok(())
+        }
+        Cmd::Host {
+            host,
+            server,
+            token,
+            token_file,
+        } => {
+            let token = read_token(token, token_file)?;
+            let opts = host_options(&host, server, token, vec!["claude".into()])?;
+            host_interactive(opts).await
+        }
+        Cmd::Join { server, invite } => {
+            run_join(JoinOptions {
+                server,
+                invite,
+                kind: RoomKind::Pairing,
+            })
+            .await
+        }
+        Cmd::Demo { listen, host } => {
+            let data_dir = roulette_server::default_data_dir();
+            let config = roulette_server::ServerConfig {
+                listen,
+                data_dir: data_dir.clone(),
+                ..roulette_server::ServerConfig::default()
+            };
+            let server = roulette_server::Server::bind(config).await?;
+            let addr = server.local_addr();
+            let stop = server.shutdown_token();
+            tokio::spawn(server.run());
+            let token =
+                roulette_server::mint_host_token(&data_dir, Duration::from_secs(24 * 60 * 60))?;
+            let url = format!("http://{addr}");
+            let opts = host_options(&host, url.clone(), token, default_shell())?;
+            println!(
+                "Roulette demo: a relay on {url} and a host agent running {:?} in this terminal.",
+                opts.command
+            );
+            println!("Join as the partner from another terminal:");
+            println!("roulette join --server {url}");
+            println!("(from a checkout: cargo run -p roulette-cli -- join --server {url})");
+            let result = host_interactive(opts).await;
+            stop.cancel();
+            result
+        }
+    }
 }

@@ -184,6 +184,7 @@ impl Lobby {
             you: participant,
             name: Text::truncate(person.name.clone()),
             token: guest_token.map(Text::truncate),
+            room: person.room.as_ref().map(|(id, _)| *id),
         });
         if let Some((_, room)) = &person.room {
             let _ = conn.notices.send(Notice::Room(room.clone()));

@@ -140,6 +140,8 @@ pub fn spawn_room(init: RoomInit) -> mpsc::Sender<RoomCmd> {
     };
     room.metrics.rooms.inc();
     let lobby = init.lobby;
+    // The session's opening events describe its state; attaching sends that state anyway.
+    while room.session.poll_output().is_some() {}
     tokio::spawn(async move {
         for (participant, conn) in pending {
             room.attach(participant, conn, None);

@@ -141,6 +141,14 @@ impl Connection {
         }
     }
 
+    /// The room the server says this participant is in, if any.
+    pub fn room(&self) -> Option<roulette_core::RoomId> {
+        match &self.welcome {
+            ServerMessage::Welcome { room, .. } => *room,
+            _ => None,
+        }
+    }
+
     /// Sends a control message.
     pub async fn send(&mut self, message: &ClientMessage) -> Result<(), ClientError> {
         let text = message

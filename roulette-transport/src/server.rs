@@ -28,6 +28,10 @@ pub enum ServerMessage {
         /// say `hello` with when reconnecting, so they stay the same participant.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<Text<MAX_TICKET>>,
+        /// The room the participant is in, after a reconnect; `matched` and the room's state
+        /// follow. Absent when in no room.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room: Option<RoomId>,
     },
     /// A request was refused; nothing changed. The connection stays open.
     Error {

@@ -131,6 +131,7 @@ fn server_examples() -> Vec<ServerMessage> {
             you: A,
             name: t("brave-otter"),
             token: None,
+            room: None,
         },
         ServerMessage::session_error(&SessionError::NotDriver),
         Queued {

@@ -1,0 +1,134 @@
+//! The terminal frontends as a person uses them: `roulette demo` in one tmux pane,
+//! `roulette join` in another, typed into with send-keys and read with capture-pane.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_roulette");
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new() -> Tmux {
+        assert!(
+            Command::new("tmux").arg("-V").output().is_ok(),
+            "tmux is needed for this test (scripts/test installs it)"
+        );
+        Tmux {
+            socket: format!("roulette-test-{}", std::process::id()),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn start(&self, name: &str, command: &str) {
+        self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "160",
+            "-y",
+            "40",
+            command,
+        ]);
+    }
+
+    fn keys(&self, name: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", name];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    fn screen(&self, name: &str) -> String {
+        self.run(&["capture-pane", "-p", "-J", "-S", "-200", "-t", name])
+    }
+
+    /// Polls the pane until `needle` shows, for up to 20 s.
+    fn wait_for(&self, name: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen(name);
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} never showed in {name}:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+#[test]
+fn a_session_between_two_terminals() {
+    let tmux = Tmux::new();
+    let data = tempfile::tempdir().unwrap();
+    tmux.start(
+        "host",
+        &format!(
+            "env XDG_DATA_HOME={} SHELL=/bin/sh {BIN} demo --listen 127.0.0.1:0",
+            data.path().display()
+        ),
+    );
+    let screen = tmux.wait_for("host", "waiting for a partner");
+    let join = screen
+        .lines()
+        .find(|l| l.starts_with("roulette join --server "))
+        .expect("the demo prints how to join")
+        .trim()
+        .replacen("roulette", BIN, 1);
+    tmux.start("partner", &join);
+    tmux.wait_for("partner", "vote within");
+    tmux.wait_for("host", "vote within");
+    tmux.keys("partner", &["C-]", "/vote 1", "Enter"]);
+    tmux.keys("host", &["C-]", "/vote 1", "Enter"]);
+    tmux.wait_for("partner", "building");
+
+    // The host drives: its command runs and both screens show the result.
+    tmux.keys("host", &["echo hel''lo-from-host", "Enter"]);
+    tmux.wait_for("host", "hello-from-host");
+    tmux.wait_for("partner", "hello-from-host");
+    // The partner navigates: refused.
+    tmux.keys("partner", &["x", "Enter"]);
+    tmux.wait_for("partner", "refused: only the driver may do this");
+    // Chat both ways.
+    tmux.keys("partner", &["C-]", "/chat nice one", "Enter"]);
+    tmux.wait_for("host", "nice one");
+    // Swap, and the partner drives.
+    tmux.keys("partner", &["C-]", "/swap", "Enter"]);
+    tmux.wait_for("host", "asks to swap roles");
+    tmux.keys("host", &["C-]", "/accept", "Enter"]);
+    tmux.wait_for("partner", "drives now");
+    tmux.keys("partner", &["echo par''tner-drives", "Enter"]);
+    // By default a line from a driver who is not the host waits for the host's approval.
+    tmux.wait_for(
+        "host",
+        "your partner wants to submit: echo par''tner-drives",
+    );
+    assert!(!tmux.screen("host").contains("\npartner-drives"));
+    tmux.keys("host", &["C-y"]);
+    tmux.wait_for("partner", "\npartner-drives");
+    tmux.wait_for("host", "\npartner-drives");
+    // The partner quits; the host goes back to waiting.
+    tmux.keys("partner", &["C-]", "/quit", "Enter"]);
+    tmux.wait_for("host", "session over");
+}
