@@ -33,6 +33,7 @@ pub async fn run_join(opts: JoinOptions) -> anyhow::Result<()> {
     let mut token: Option<String> = None;
     let mut offset: Option<u64> = None;
     let mut asked = false;
+    let mut in_session = false;
     console::status("connecting... (Ctrl-] then /help for commands)");
     loop {
         let mut conn = match Connection::connect(
@@ -61,7 +62,14 @@ pub async fn run_join(opts: JoinOptions) -> anyhow::Result<()> {
             token = new_token;
         }
         console::status(&format!("connected as {you}"));
-        if conn.room().is_none() && !asked {
+        if conn.room().is_none() && (!asked || in_session) {
+            if in_session {
+                console::status(
+                    "the session is gone (the server restarted); looking for a new partner",
+                );
+                in_session = false;
+                offset = None;
+            }
             asked = true;
             let first = match &opts.invite {
                 Some(code) => ClientMessage::RedeemInvite {
@@ -89,8 +97,13 @@ pub async fn run_join(opts: JoinOptions) -> anyhow::Result<()> {
                         offset = Some(at);
                     }
                     Ok(Some(Incoming::Message(m))) => {
-                        if matches!(m, roulette_transport::ServerMessage::Ended { .. }) {
-                            offset = None;
+                        match &m {
+                            roulette_transport::ServerMessage::Matched { .. } => in_session = true,
+                            roulette_transport::ServerMessage::Ended { .. } => {
+                                offset = None;
+                                in_session = false;
+                            }
+                            _ => {}
                         }
                         if let Some(line) = console::describe(&m) {
                             console::status(&line);

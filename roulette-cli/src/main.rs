@@ -143,8 +143,21 @@ fn host_options(
 }
 
 fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // At trace level these libraries log message payloads and headers, which hold tokens and
+    // chat. Whatever RUST_LOG says, they stop at debug.
+    for quiet in [
+        "tungstenite=debug",
+        "tokio_tungstenite=debug",
+        "hyper=debug",
+        "hyper_util=debug",
+        "axum=debug",
+    ] {
+        if let Ok(directive) = quiet.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

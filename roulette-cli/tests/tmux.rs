@@ -17,7 +17,11 @@ impl Tmux {
             "tmux is needed for this test (scripts/test installs it)"
         );
         Tmux {
-            socket: format!("roulette-test-{}", std::process::id()),
+            // One tmux server per test: tests run in parallel in one process.
+            socket: format!("roulette-test-{}-{}", std::process::id(), {
+                static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            }),
         }
     }
 
@@ -57,10 +61,15 @@ impl Tmux {
 
     /// Polls the pane until `needle` shows, for up to 20 s.
     fn wait_for(&self, name: &str, needle: &str) -> String {
+        self.wait_count(name, needle, 1)
+    }
+
+    /// Polls the pane until `needle` shows `n` times, for up to 20 s.
+    fn wait_count(&self, name: &str, needle: &str, n: usize) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.screen(name);
-            if screen.contains(needle) {
+            if screen.matches(needle).count() >= n {
                 return screen;
             }
             assert!(
@@ -131,4 +140,43 @@ fn a_session_between_two_terminals() {
     // The partner quits; the host goes back to waiting.
     tmux.keys("partner", &["C-]", "/quit", "Enter"]);
     tmux.wait_for("host", "session over");
+}
+
+#[test]
+fn host_and_partner_come_back_by_themselves_after_a_server_restart() {
+    let tmux = Tmux::new();
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let serve = format!(
+        "{BIN} serve --listen 127.0.0.1:{port} --data-dir {}",
+        data.path().display()
+    );
+    tmux.start("server", &serve);
+    tmux.wait_for("server", "listening");
+    let token = roulette_server::mint_host_token(data.path(), Duration::from_secs(3600)).unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    tmux.start(
+        "host",
+        &format!("env ROULETTE_TOKEN={token} {BIN} host --server {url} --cmd sh"),
+    );
+    tmux.wait_for("host", "waiting for a partner");
+    tmux.start("partner", &format!("{BIN} join --server {url}"));
+    tmux.wait_for("partner", "matched with");
+    // Ctrl-C stops the server gracefully; then it comes back on the same port and data.
+    tmux.keys("server", &["C-c"]);
+    tmux.wait_for("host", "reconnecting");
+    tmux.wait_for("partner", "reconnecting");
+    tmux.start("server-again", &serve);
+    tmux.wait_for("server-again", "listening");
+    // Both reconnect on their own, the host with the same token.
+    tmux.wait_count("host", "connected to the relay as", 2);
+    tmux.wait_count("partner", "connected as", 2);
+    // The session lived in the old process; the two are paired again.
+    tmux.wait_count("partner", "matched with", 2);
+    tmux.wait_count("host", "matched with", 2);
+    assert!(!tmux.screen("host").contains("refused the host token"));
 }

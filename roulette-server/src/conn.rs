@@ -43,7 +43,9 @@ pub async fn run_connection(socket: WebSocket, endpoint: Endpoint, shared: Arc<S
     };
 
     if let Some(participant) = handshake(&mut stream, &conn, &shared).await {
+        tracing::info!(conn = conn.conn_id, %participant, ?endpoint, "connection open");
         read_loop(&mut stream, &mut notices, &conn, participant, &shared).await;
+        tracing::info!(conn = conn.conn_id, %participant, "connection closed");
         let _ = shared
             .lobby
             .send(LobbyCmd::Gone {
@@ -165,6 +167,8 @@ async fn handshake(
         None => None,
     };
     let Some(identity) = identity else {
+        // The credential itself is never logged.
+        tracing::info!(conn = conn.conn_id, "refused credentials");
         close(conn, CloseCode::Unauthorized, "invalid credentials");
         return None;
     };
@@ -229,6 +233,7 @@ async fn read_loop(
     let violation = |violations: &mut u32| {
         *violations += 1;
         shared.metrics.violations.inc();
+        tracing::warn!(conn = conn.conn_id, %participant, count = *violations, "violation");
         *violations > limits.max_violations
     };
     loop {

@@ -129,6 +129,9 @@ impl Lobby {
             LobbyCmd::Latency { participant, rtt } => {
                 if let Some(p) = self.people.get_mut(&participant) {
                     p.latency = rtt;
+                    if let Some((_, room)) = &p.room {
+                        let _ = room.try_send(RoomCmd::Latency { participant, rtt });
+                    }
                 }
                 self.mm.update_latency(participant, rtt);
             }
@@ -340,6 +343,7 @@ impl Lobby {
     }
 
     fn start_room(&mut self, m: roulette_core::Match) {
+        tracing::info!(room = %m.room, via = ?m.via, host = ?m.host, a = %m.partners[0].participant, b = %m.partners[1].participant, "matched");
         let member = |lobby: &Lobby, c: &Candidate| -> MemberInit {
             let p = lobby.people.get(&c.participant);
             MemberInit {

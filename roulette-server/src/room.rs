@@ -139,6 +139,7 @@ pub fn spawn_room(init: RoomInit) -> mpsc::Sender<RoomCmd> {
         store: init.store,
     };
     room.metrics.rooms.inc();
+    tracing::info!(room = %room.id, kind = ?room.kind, "room opened");
     let lobby = init.lobby;
     // The session's opening events describe its state; attaching sends that state anyway.
     while room.session.poll_output().is_some() {}
@@ -173,6 +174,7 @@ async fn run(mut room: Room, mut rx: mpsc::Receiver<RoomCmd>, lobby: mpsc::Sende
         }
     }
     room.metrics.rooms.dec();
+    tracing::info!(room = %room.id, reason = ?room.session.end_reason(), bytes = room.terminal.end(), "room closed");
     for m in &room.members {
         for conn in m.viewers.iter().map(|v| &v.conn).chain(m.agent.iter()) {
             let _ = conn.notices.send(Notice::NoRoom);
@@ -244,6 +246,16 @@ impl Room {
                 offset,
                 data,
             } => self.output(conn_id, offset, data),
+            RoomCmd::Latency { participant, rtt } => {
+                let rtt_ms = u64::try_from(rtt.as_millis()).unwrap_or(u64::MAX);
+                self.broadcast(
+                    &ServerMessage::Latency {
+                        who: participant,
+                        rtt_ms,
+                    },
+                    true,
+                );
+            }
             RoomCmd::Shutdown => {}
         }
     }

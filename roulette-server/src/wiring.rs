@@ -187,6 +187,13 @@ pub enum RoomCmd {
         /// The bytes.
         data: Bytes,
     },
+    /// A member's measured round trip to the server.
+    Latency {
+        /// Whose.
+        participant: ParticipantId,
+        /// Round trip.
+        rtt: std::time::Duration,
+    },
     /// The server is shutting down.
     Shutdown,
 }

@@ -296,3 +296,144 @@ async fn tokens_stay_valid_across_a_restart() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn chatty_clients_are_rate_limited_then_closed() {
+    let mut config = test_config();
+    config.limits.messages_per_second = 5;
+    config.limits.max_violations = 3;
+    let server = TestServer::with_config(config).await;
+    let (_host, mut guest) = paired(&server).await;
+    for i in 0..40 {
+        let text = roulette_transport::Text::new(format!("spam {i}")).unwrap();
+        if guest.send(&ClientMessage::Chat { text }).await.is_err() {
+            break;
+        }
+    }
+    expect_message(&mut guest, "rate limited", |m| {
+        matches!(
+            m,
+            ServerMessage::Error {
+                code: roulette_transport::ErrorCode::RateLimited,
+                ..
+            }
+        )
+    })
+    .await;
+    assert_eq!(closed_with(&mut guest).await, CloseCode::RateLimited.code());
+}
+
+#[tokio::test]
+async fn a_shutdown_tells_clients_to_come_back() {
+    let server = TestServer::start().await;
+    let mut guest = server.guest().await;
+    let stop = server.stop();
+    let goodbye = tokio::spawn(async move {
+        let mut saw_shutdown = false;
+        loop {
+            match guest.next().await {
+                Ok(Some(roulette_transport::connect::Incoming::Message(
+                    ServerMessage::Shutdown { .. },
+                ))) => saw_shutdown = true,
+                Ok(Some(_)) => {}
+                Err(e) => return (saw_shutdown, e.close_code()),
+                Ok(None) => return (saw_shutdown, None),
+            }
+        }
+    });
+    let _ = stop.await;
+    let (saw_shutdown, code) = goodbye.await.unwrap();
+    assert!(saw_shutdown, "no shutdown message");
+    assert_eq!(code, Some(CloseCode::GoingAway));
+    assert!(CloseCode::GoingAway.should_reconnect());
+}
+
+#[tokio::test]
+async fn partners_see_each_others_latency() {
+    let mut config = test_config();
+    config.limits.ping_interval = Duration::from_millis(50);
+    let server = TestServer::with_config(config).await;
+    let (host, mut guest) = paired(&server).await;
+    let host_id = host.identity().0;
+    // The host's client answers pings while it reads; keep it reading.
+    let mut host = host;
+    let reader = tokio::spawn(async move { while let Ok(Some(_)) = host.next().await {} });
+    let latency = expect_message(
+        &mut guest,
+        "the host's latency",
+        |m| matches!(m, ServerMessage::Latency { who, .. } if *who == host_id),
+    )
+    .await;
+    assert!(matches!(latency, ServerMessage::Latency { rtt_ms, .. } if rtt_ms < 5_000));
+    reader.abort();
+}
+
+#[tokio::test]
+async fn what_must_survive_a_restart_is_persisted_and_nothing_else() {
+    let server = TestServer::start().await;
+    let (_host, mut guest) = paired(&server).await;
+    guest
+        .send(&ClientMessage::Chat {
+            text: roulette_transport::Text::new("a private chat line").unwrap(),
+        })
+        .await
+        .unwrap();
+    guest
+        .send(&ClientMessage::Report {
+            reason: roulette_transport::Text::new("rude").unwrap(),
+        })
+        .await
+        .unwrap();
+    expect_message(&mut guest, "ended", |m| {
+        matches!(m, ServerMessage::Ended { .. })
+    })
+    .await;
+    let mut inviter = server.host().await;
+    inviter.send(&ClientMessage::CreateInvite {}).await.unwrap();
+    let code = match expect_message(&mut inviter, "invite", |m| {
+        matches!(m, ServerMessage::InviteCreated { .. })
+    })
+    .await
+    {
+        ServerMessage::InviteCreated { code, .. } => code.into_string(),
+        _ => unreachable!(),
+    };
+    // Everything is written by the store thread; a counters query queues behind it.
+    let store = server.shared.store.clone();
+    let _ = store.counters().await.unwrap();
+    let dir = server.stop().await;
+    let server = TestServer::in_dir(test_config(), dir).await;
+    let store = server.shared.store.clone();
+    let reports = store.reports().await.unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].reason, "rude");
+    let invites = store.invites().await.unwrap();
+    assert_eq!(invites.len(), 1);
+    assert_eq!(
+        invites[0].hash_hex,
+        roulette_core::InviteCode::parse(&code)
+            .unwrap()
+            .hash()
+            .to_hex()
+    );
+    let counters = store.counters().await.unwrap();
+    assert!(
+        counters.get("connections").copied().unwrap_or(0) >= 3,
+        "{counters:?}"
+    );
+    assert_eq!(counters.get("sessions"), Some(&1));
+    // The database holds no chat, no invite code, no terminal bytes.
+    let raw = std::fs::read(server.data_dir.path().join(roulette_server::store::DB_FILE)).unwrap();
+    let wal = std::fs::read(
+        server
+            .data_dir
+            .path()
+            .join(format!("{}-wal", roulette_server::store::DB_FILE)),
+    )
+    .unwrap_or_default();
+    for haystack in [&raw, &wal] {
+        let text = String::from_utf8_lossy(haystack);
+        assert!(!text.contains("a private chat line"));
+        assert!(!text.contains(&code));
+    }
+}
