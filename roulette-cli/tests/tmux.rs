@@ -166,8 +166,9 @@ fn host_and_partner_come_back_by_themselves_after_a_server_restart() {
     tmux.wait_for("host", "waiting for a partner");
     tmux.start("partner", &format!("{BIN} join --server {url}"));
     tmux.wait_for("partner", "matched with");
-    // Ctrl-C stops the server gracefully; then it comes back on the same port and data.
-    tmux.keys("server", &["C-c"]);
+    // The server dies abruptly (its terminal goes away: SIGHUP, no goodbye); then a new one
+    // comes up on the same port and data.
+    tmux.run(&["kill-session", "-t", "server"]);
     tmux.wait_for("host", "reconnecting");
     tmux.wait_for("partner", "reconnecting");
     tmux.start("server-again", &serve);

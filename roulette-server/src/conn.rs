@@ -26,7 +26,7 @@ pub async fn run_connection(socket: WebSocket, endpoint: Endpoint, shared: Arc<S
     shared.store.bump("connections", 1);
     let (sink, mut stream) = socket.split();
     let (out_tx, out_rx) = mpsc::channel(shared.config.limits.outbound_queue);
-    let (notice_tx, mut notices) = mpsc::unbounded_channel();
+    let (notice_tx, mut notices) = mpsc::channel(crate::wiring::NOTICE_QUEUE);
     let stop = CancellationToken::new();
     let writer = tokio::spawn(write_loop(
         sink,
@@ -96,7 +96,12 @@ async fn handshake(
                 shared.metrics.violations.inc();
                 return None;
             }
-            Ok(_) => return None,
+            Ok(Some(Err(e))) => {
+                shared.metrics.violations.inc();
+                close(conn, read_error_code(&e), "bad frame");
+                return None;
+            }
+            Ok(None) => return None,
         }
     };
     if text.len() > MAX_CONTROL_MESSAGE {
@@ -213,7 +218,7 @@ fn tokio_now() -> std::time::Instant {
 /// stops.
 async fn read_loop(
     stream: &mut futures::stream::SplitStream<WebSocket>,
-    notices: &mut mpsc::UnboundedReceiver<Notice>,
+    notices: &mut mpsc::Receiver<Notice>,
     conn: &ConnRef,
     participant: roulette_core::ParticipantId,
     shared: &Shared,

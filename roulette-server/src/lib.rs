@@ -14,6 +14,8 @@
 //! - [`lobby`] is the lobby actor (matchmaker, participants, rooms).
 //! - [`room`] is one actor per room (session, terminal fan-out, snapshots).
 //! - [`terminal`] keeps the replay ring and the screen state.
+//! - [`shared`] is what several nodes would share (queue, invites, bans, room ownership),
+//!   behind one interface.
 //! - [`auth`], [`store`], [`metrics`], [`config`], [`wiring`] and [`error`] are the rest.
 //!
 //! # Running
@@ -40,6 +42,7 @@ pub mod http;
 pub mod lobby;
 pub mod metrics;
 pub mod room;
+pub mod shared;
 pub mod store;
 pub mod terminal;
 pub mod wiring;

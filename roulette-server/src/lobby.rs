@@ -2,8 +2,8 @@
 //! in, starts rooms, and puts people back in the queue when a room ends without fault.
 
 use roulette_core::{
-    Candidate, EndReason, InviteCode, MatchKey, Matchmaker, MatchmakerOutput, ParticipantId,
-    RoomId, RoomKind, Separation,
+    Candidate, EndReason, InviteCode, MatchKey, MatchmakerOutput, ParticipantId, RoomId, RoomKind,
+    Separation,
 };
 use roulette_transport::{ClientMessage, CloseCode, ErrorCode, ServerMessage, Text};
 use std::collections::HashMap;
@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::room::{MemberInit, RoomInit, spawn_room};
+use crate::shared::{InProcess, SharedState};
 use crate::store::{InviteRecord, Store};
 use crate::wiring::{ConnRef, Endpoint, LobbyCmd, Notice, Outbound, RoomClosed, RoomCmd, Welcome};
 
@@ -58,7 +59,9 @@ impl Person {
 
 struct Lobby {
     config: ServerConfig,
-    mm: Matchmaker,
+    /// The queue, invites, separations, bans and room ownership: everything that several
+    /// nodes would share.
+    mm: Box<dyn SharedState>,
     people: HashMap<ParticipantId, Person>,
     by_subject: HashMap<String, ParticipantId>,
     next_participant: u64,
@@ -75,7 +78,7 @@ fn now() -> std::time::Instant {
 pub fn spawn_lobby(config: ServerConfig, metrics: Metrics, store: Store) -> mpsc::Sender<LobbyCmd> {
     let (tx, mut rx) = mpsc::channel(4096);
     let mut lobby = Lobby {
-        mm: Matchmaker::new(config.matchmaker.clone()),
+        mm: Box::new(InProcess::new("local", config.matchmaker.clone())),
         config,
         people: HashMap::new(),
         by_subject: HashMap::new(),
@@ -178,7 +181,7 @@ impl Lobby {
             let _ = old
                 .out
                 .try_send(Outbound::Close(CloseCode::Replaced, "replaced"));
-            let _ = old.notices.send(Notice::Close(CloseCode::Replaced));
+            let _ = old.notices.try_send(Notice::Close(CloseCode::Replaced));
         }
         // The welcome goes into the connection's queue first, so that nothing from its room
         // can overtake it.
@@ -190,7 +193,7 @@ impl Lobby {
             room: person.room.as_ref().map(|(id, _)| *id),
         });
         if let Some((_, room)) = &person.room {
-            let _ = conn.notices.send(Notice::Room(room.clone()));
+            let _ = conn.notices.try_send(Notice::Room(room.clone()));
             let _ = room.try_send(RoomCmd::Attach {
                 participant,
                 conn: conn.clone(),
@@ -343,6 +346,10 @@ impl Lobby {
     }
 
     fn start_room(&mut self, m: roulette_core::Match) {
+        if !self.mm.claim_room(m.room) {
+            tracing::error!(room = %m.room, "room id owned by another node");
+            return;
+        }
         tracing::info!(room = %m.room, via = ?m.via, host = ?m.host, a = %m.partners[0].participant, b = %m.partners[1].participant, "matched");
         let member = |lobby: &Lobby, c: &Candidate| -> MemberInit {
             let p = lobby.people.get(&c.participant);
@@ -373,7 +380,7 @@ impl Lobby {
             if let Some(p) = self.people.get_mut(&c.participant) {
                 p.room = Some((m.room, tx.clone()));
                 for conn in p.conns() {
-                    let _ = conn.notices.send(Notice::Room(tx.clone()));
+                    let _ = conn.notices.try_send(Notice::Room(tx.clone()));
                 }
             }
         }
@@ -410,6 +417,7 @@ impl Lobby {
     }
 
     fn room_closed(&mut self, closed: RoomClosed) {
+        self.mm.release_room(closed.room);
         let t = now();
         let [a, b] = closed.partners;
         let key = |lobby: &Lobby, p| lobby.people.get(&p).map(|p| p.key.clone());

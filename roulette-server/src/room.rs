@@ -177,7 +177,7 @@ async fn run(mut room: Room, mut rx: mpsc::Receiver<RoomCmd>, lobby: mpsc::Sende
     tracing::info!(room = %room.id, reason = ?room.session.end_reason(), bytes = room.terminal.end(), "room closed");
     for m in &room.members {
         for conn in m.viewers.iter().map(|v| &v.conn).chain(m.agent.iter()) {
-            let _ = conn.notices.send(Notice::NoRoom);
+            let _ = conn.notices.try_send(Notice::NoRoom);
         }
     }
     if let Some(reason) = room.session.end_reason() {
@@ -514,7 +514,9 @@ impl Room {
         for conn in conns {
             if conn.out.try_send(out.clone()).is_err() {
                 // Not even a control message fits: close it; it reconnects and resyncs.
-                let _ = conn.notices.send(Notice::Close(CloseCode::TryAgainLater));
+                let _ = conn
+                    .notices
+                    .try_send(Notice::Close(CloseCode::TryAgainLater));
             }
         }
     }
@@ -544,6 +546,8 @@ impl Room {
                         continue;
                     };
                     let len = bytes.len() as u64;
+                    // Who typed what reaches the agent: the author and the size, never the bytes.
+                    tracing::debug!(room = %self.id, %author, bytes = len, "input to the agent");
                     let frame = Frame::Input {
                         offset: self.input_offset,
                         data: Bytes::from(bytes),

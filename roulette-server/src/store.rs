@@ -48,10 +48,13 @@ enum Command {
     Invites(oneshot::Sender<Vec<InviteRecord>>),
 }
 
+/// Writes queued for the store thread before new ones are dropped (and logged).
+const STORE_QUEUE: usize = 10_000;
+
 /// A handle to the store thread. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::Sender<Command>,
 }
 
 impl std::fmt::Debug for Command {
@@ -120,7 +123,7 @@ fn signing_key(conn: &Connection) -> Result<[u8; 32], ServerError> {
 impl Store {
     /// Moves `conn` onto the store thread.
     pub fn start(conn: Connection) -> Store {
-        let (commands, mut rx) = mpsc::unbounded_channel();
+        let (commands, mut rx) = mpsc::channel(STORE_QUEUE);
         std::thread::Builder::new()
             .name("roulette-store".into())
             .spawn(move || {
@@ -142,8 +145,12 @@ impl Store {
     }
 
     fn send(&self, command: Command) {
-        if self.commands.send(command).is_err() {
-            tracing::error!("store thread is gone; a record was not persisted");
+        // Never wait on the disk from an actor: a full queue (a stalled disk) drops the write.
+        if let Err(e) = self.commands.try_send(command) {
+            tracing::error!(
+                full = matches!(e, mpsc::error::TrySendError::Full(_)),
+                "a record was not persisted"
+            );
         }
     }
 
@@ -174,6 +181,7 @@ impl Store {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(make(tx))
+            .await
             .map_err(|_| ServerError::StoreGone)?;
         rx.await.map_err(|_| ServerError::StoreGone)
     }

@@ -49,7 +49,7 @@ pub struct ConnRef {
     /// Its outbound queue.
     pub out: mpsc::Sender<Outbound>,
     /// Notices about its room.
-    pub notices: mpsc::UnboundedSender<Notice>,
+    pub notices: mpsc::Sender<Notice>,
 }
 
 impl ConnRef {
@@ -61,6 +61,10 @@ impl ConnRef {
         }
     }
 }
+
+/// Notices queued per connection. Only the lobby and the connection's room send them, a few per
+/// session; a full queue means the connection is not reading them, and it is closed.
+pub const NOTICE_QUEUE: usize = 32;
 
 /// Tells a connection task where its session messages go now.
 #[derive(Debug)]

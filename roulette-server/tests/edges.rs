@@ -437,3 +437,39 @@ async fn what_must_survive_a_restart_is_persisted_and_nothing_else() {
         assert!(!text.contains(&code));
     }
 }
+
+#[tokio::test]
+async fn a_text_frame_that_is_not_utf8_is_closed_with_1007() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    let mut s = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    s.write_all(upgrade_request(server.addr, "/ws", None).as_bytes())
+        .await
+        .unwrap();
+    // Read the 101 response headers.
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        s.read_exact(&mut b).await.unwrap();
+        head.push(b[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"));
+    // A masked text frame whose payload is not UTF-8.
+    let payload = [0xffu8, 0xfe, 0x80];
+    let mask = [1u8, 2, 3, 4];
+    let mut frame = vec![0x81, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    s.write_all(&frame).await.unwrap();
+    // The server answers with a close frame carrying 1007.
+    let mut reply = vec![0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(n >= 4, "{:?}", &reply[..n]);
+    assert_eq!(reply[0] & 0x0f, 0x8, "not a close frame: {:?}", &reply[..n]);
+    let code = u16::from_be_bytes([reply[2], reply[3]]);
+    assert_eq!(code, CloseCode::InvalidPayload.code());
+    assert_eq!(get(server.addr, "/healthz").await.0, 200);
+}

@@ -17,7 +17,7 @@ struct Member {
 
 fn member(id: u64, endpoint: Endpoint) -> Member {
     let (out_tx, out) = mpsc::channel(1024);
-    let (notices, _) = mpsc::unbounded_channel();
+    let (notices, _) = mpsc::channel(32);
     Member {
         out,
         init: Some(MemberInit {
