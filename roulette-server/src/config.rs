@@ -46,6 +46,9 @@ pub struct Limits {
     pub outbound_queue: usize,
     /// Bytes of recent terminal output each room keeps for resuming viewers.
     pub replay_bytes: usize,
+    /// Most output a viewer that acknowledges may have unacknowledged: what can sit between
+    /// the relay and a slow screen.
+    pub viewer_window: usize,
     /// How often the server pings each connection to measure latency.
     pub ping_interval: Duration,
 }
@@ -59,7 +62,8 @@ impl Default for Limits {
             input_frames_per_second: 200,
             max_violations: 10,
             outbound_queue: 64,
-            replay_bytes: 1024 * 1024,
+            replay_bytes: 8 * 1024 * 1024,
+            viewer_window: 1024 * 1024,
             ping_interval: Duration::from_secs(15),
         }
     }

@@ -232,6 +232,10 @@ async fn read_loop(
         limits.input_frames_per_second,
         Duration::from_secs(1) / limits.input_frames_per_second.max(1),
     ));
+    let mut acks = TokenBucket::new(RateLimit::new(
+        limits.input_frames_per_second * 10,
+        Duration::from_secs(1) / (limits.input_frames_per_second * 10).max(1),
+    ));
     let mut violations = 0u32;
     let mut reassembler = Reassembler::default();
     let mut room: Option<mpsc::Sender<RoomCmd>> = None;
@@ -277,17 +281,6 @@ async fn read_loop(
                     shared.metrics.violations.inc();
                     return;
                 }
-                if let Err(retry) = messages.try_take(tokio_now()) {
-                    conn.send(&error(
-                        ErrorCode::RateLimited,
-                        &format!("too many messages; retry in {} ms", retry.as_millis()),
-                    ));
-                    if violation(&mut violations) {
-                        close(conn, CloseCode::RateLimited, "too many messages");
-                        return;
-                    }
-                    continue;
-                }
                 let decoded = match ClientMessage::decode(&text) {
                     Ok(m) => m,
                     Err(e) => {
@@ -299,6 +292,24 @@ async fn read_loop(
                         continue;
                     }
                 };
+                // Acknowledgements of output come often by design and cost little; they have a
+                // bucket of their own, as large as the input one.
+                let bucket = if matches!(decoded, ClientMessage::Ack { .. }) {
+                    &mut acks
+                } else {
+                    &mut messages
+                };
+                if let Err(retry) = bucket.try_take(tokio_now()) {
+                    conn.send(&error(
+                        ErrorCode::RateLimited,
+                        &format!("too many messages; retry in {} ms", retry.as_millis()),
+                    ));
+                    if violation(&mut violations) {
+                        close(conn, CloseCode::RateLimited, "too many messages");
+                        return;
+                    }
+                    continue;
+                }
                 shared.metrics.messages.inc();
                 if let ClientMessage::Hello { .. } = decoded {
                     conn.send(&error(ErrorCode::BadHandshake, "hello was already sent"));

@@ -13,7 +13,8 @@
 //! - [`conn`] runs one task per connection: handshake, limits, routing, ping.
 //! - [`lobby`] is the lobby actor (matchmaker, participants, rooms).
 //! - [`room`] is one actor per room (session, terminal fan-out, snapshots).
-//! - [`terminal`] keeps the replay ring and the screen state.
+//! - [`terminal`] keeps the replay ring and the screen state; [`viewer`] is flow control by
+//!   credit for each viewer.
 //! - [`shared`] is what several nodes would share (queue, invites, bans, room ownership),
 //!   behind one interface.
 //! - [`auth`], [`store`], [`metrics`], [`config`], [`wiring`] and [`error`] are the rest.
@@ -45,6 +46,7 @@ pub mod room;
 pub mod shared;
 pub mod store;
 pub mod terminal;
+pub mod viewer;
 pub mod wiring;
 
 pub use config::{Limits, ServerConfig, default_data_dir};

@@ -34,11 +34,14 @@ fn handle_for(participant: ParticipantId) -> String {
     format!("{a}-{b}-{}", participant.0)
 }
 
+/// Viewer connections one participant may hold at once (several windows or devices).
+const MAX_VIEWERS: usize = 256;
+
 #[derive(Debug)]
 struct Person {
     key: MatchKey,
     name: String,
-    ws: Option<ConnRef>,
+    ws: Vec<ConnRef>,
     agent: Option<ConnRef>,
     room: Option<(RoomId, mpsc::Sender<RoomCmd>)>,
     latency: Duration,
@@ -48,6 +51,10 @@ struct Person {
 impl Person {
     fn conns(&self) -> impl Iterator<Item = &ConnRef> {
         self.ws.iter().chain(self.agent.iter())
+    }
+
+    fn connected(&self) -> bool {
+        !self.ws.is_empty() || self.agent.is_some()
     }
 
     fn send(&self, message: &ServerMessage) {
@@ -166,18 +173,22 @@ impl Lobby {
         let person = self.people.entry(participant).or_insert_with(|| Person {
             key: MatchKey::new(subject),
             name: handle_for(participant),
-            ws: None,
+            ws: Vec::new(),
             agent: None,
             room: None,
             latency: Duration::from_millis(100),
             last_kind: RoomKind::Pairing,
         });
-        let slot = match conn.endpoint {
-            Endpoint::Participant => &mut person.ws,
-            Endpoint::Host => &mut person.agent,
+        let replaced = match conn.endpoint {
+            // A person may watch from several windows; the oldest goes beyond the cap.
+            Endpoint::Participant => {
+                person.ws.push(conn.clone());
+                (person.ws.len() > MAX_VIEWERS).then(|| person.ws.remove(0))
+            }
+            // One host agent per person: a new one replaces the old.
+            Endpoint::Host => person.agent.replace(conn.clone()),
         };
-        if let Some(old) = slot.replace(conn.clone()) {
-            // The same person connected again on the same endpoint: the old connection goes.
+        if let Some(old) = replaced {
             let _ = old
                 .out
                 .try_send(Outbound::Close(CloseCode::Replaced, "replaced"));
@@ -371,6 +382,7 @@ impl Lobby {
                 ..self.config.session.clone()
             },
             replay_bytes: self.config.limits.replay_bytes,
+            viewer_window: self.config.limits.viewer_window,
             metrics: self.metrics.clone(),
             store: self.store.clone(),
             lobby: self.me.clone(),
@@ -390,13 +402,19 @@ impl Lobby {
         let Some(person) = self.people.get_mut(&participant) else {
             return;
         };
-        let slot = match endpoint {
-            Endpoint::Participant => &mut person.ws,
-            Endpoint::Host => &mut person.agent,
+        let removed = match endpoint {
+            Endpoint::Participant => {
+                let before = person.ws.len();
+                person.ws.retain(|c| c.conn_id != conn_id);
+                person.ws.len() < before
+            }
+            Endpoint::Host if person.agent.as_ref().is_some_and(|c| c.conn_id == conn_id) => {
+                person.agent = None;
+                true
+            }
+            Endpoint::Host => false,
         };
-        if slot.as_ref().is_some_and(|c| c.conn_id == conn_id) {
-            *slot = None;
-        } else {
+        if !removed {
             // Already replaced by a newer connection.
             return;
         }
@@ -407,7 +425,7 @@ impl Lobby {
             });
             return;
         }
-        let none_left = person.ws.is_none() && person.agent.is_none();
+        let none_left = !person.connected();
         if endpoint == Endpoint::Host {
             self.mm.set_can_host(now(), participant, false);
         }
@@ -442,10 +460,7 @@ impl Lobby {
         }
         if requeue {
             for p in [a, b] {
-                let connected = self
-                    .people
-                    .get(&p)
-                    .is_some_and(|p| p.ws.is_some() || p.agent.is_some());
+                let connected = self.people.get(&p).is_some_and(Person::connected);
                 if let Some(c) = self.candidate(p, closed.kind).filter(|_| connected) {
                     if self.mm.requeue(t, c).is_ok() {
                         self.send_queued(p);

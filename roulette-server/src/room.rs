@@ -12,15 +12,15 @@ use tokio::sync::mpsc;
 use crate::metrics::Metrics;
 use crate::store::{ReportRecord, Store};
 use crate::terminal::{Accepted, Terminal};
+use crate::viewer::Viewer;
 use crate::wiring::{ConnRef, Endpoint, LobbyCmd, Notice, Outbound, RoomClosed, RoomCmd};
 
 /// Room commands queued before senders wait.
 const ROOM_QUEUE: usize = 1024;
-/// Outbound slots kept free for control messages: terminal output is skipped for a viewer
-/// whose queue has fewer free slots than this.
-const CONTROL_RESERVE: usize = 32;
-/// How often lagging viewers are checked for a resync while the agent is quiet.
+/// How often viewers that are behind are topped up while nothing else happens.
 const RESYNC_TICK: Duration = Duration::from_millis(100);
+/// How long an ended room keeps serving viewers that are still catching up.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
 /// Send an `ack` to the host agent after this many new bytes.
 const ACK_EVERY: u64 = 256 * 1024;
 
@@ -52,18 +52,14 @@ pub struct RoomInit {
     pub session: SessionConfig,
     /// Bytes of output kept for resuming viewers.
     pub replay_bytes: usize,
+    /// Most unacknowledged output per viewer.
+    pub viewer_window: usize,
     /// Metrics.
     pub metrics: Metrics,
     /// Persistence.
     pub store: Store,
     /// Where to report the end.
     pub lobby: mpsc::Sender<LobbyCmd>,
-}
-
-#[derive(Debug)]
-struct Viewer {
-    conn: ConnRef,
-    lagging: bool,
 }
 
 #[derive(Debug)]
@@ -89,6 +85,7 @@ struct Room {
     terminal: Terminal,
     input_offset: u64,
     acked: u64,
+    window: usize,
     metrics: Metrics,
     store: Store,
 }
@@ -135,6 +132,7 @@ pub fn spawn_room(init: RoomInit) -> mpsc::Sender<RoomCmd> {
         terminal: Terminal::new(80, 24, init.replay_bytes),
         input_offset: 0,
         acked: 0,
+        window: init.viewer_window,
         metrics: init.metrics,
         store: init.store,
     };
@@ -156,7 +154,7 @@ pub fn spawn_room(init: RoomInit) -> mpsc::Sender<RoomCmd> {
 async fn run(mut room: Room, mut rx: mpsc::Receiver<RoomCmd>, lobby: mpsc::Sender<LobbyCmd>) {
     loop {
         let deadline = room.session.poll_timeout();
-        let lagging = room.any_lagging();
+        let behind = room.any_behind();
         tokio::select! {
             cmd = rx.recv() => match cmd {
                 Some(RoomCmd::Shutdown) | None => break,
@@ -165,13 +163,28 @@ async fn run(mut room: Room, mut rx: mpsc::Receiver<RoomCmd>, lobby: mpsc::Sende
             () = sleep_until(deadline), if deadline.is_some() => {
                 room.session.handle_timeout(now());
             }
-            () = tokio::time::sleep(RESYNC_TICK), if lagging => {}
+            () = tokio::time::sleep(RESYNC_TICK), if behind => {}
         }
         room.drain();
-        room.resync_lagging();
+        room.pump_all();
         if room.session.phase() == Phase::Ended {
             break;
         }
+    }
+    // The session is over, but viewers still catching up get the tail of the output: the room
+    // keeps serving them (acknowledgements and departures only) for a while.
+    let deadline = tokio::time::Instant::now() + DRAIN_TIME;
+    while room.any_behind() && tokio::time::Instant::now() < deadline {
+        tokio::select! {
+            cmd = rx.recv() => match cmd {
+                Some(cmd @ (RoomCmd::Message { message: ClientMessage::Ack { .. }, .. } | RoomCmd::Detach { .. })) => room.handle(cmd),
+                Some(RoomCmd::Shutdown) | None => break,
+                Some(_) => {}
+            },
+            () = tokio::time::sleep(RESYNC_TICK) => {}
+            () = tokio::time::sleep_until(deadline) => break,
+        }
+        room.pump_all();
     }
     room.metrics.rooms.dec();
     tracing::info!(room = %room.id, reason = ?room.session.end_reason(), bytes = room.terminal.end(), "room closed");
@@ -207,10 +220,22 @@ impl Room {
         self.members.iter().find(|m| m.participant == p)
     }
 
-    fn any_lagging(&self) -> bool {
+    fn any_behind(&self) -> bool {
         self.members
             .iter()
-            .any(|m| m.viewers.iter().any(|v| v.lagging))
+            .any(|m| m.viewers.iter().any(|v| v.behind(&self.terminal)))
+    }
+
+    /// Tops up every viewer that is behind.
+    fn pump_all(&mut self) {
+        let (term, window, metrics) = (&self.terminal, self.window, &self.metrics);
+        for m in &mut self.members {
+            for v in &mut m.viewers {
+                if v.behind(term) {
+                    v.pump(term, window, metrics);
+                }
+            }
+        }
     }
 
     fn handle(&mut self, cmd: RoomCmd) {
@@ -300,11 +325,8 @@ impl Room {
                 let _ = self.session.handle_agent_reconnect(now());
             }
             _ => {
-                let mut viewer = Viewer {
-                    conn,
-                    lagging: false,
-                };
-                self.catch_up(&mut viewer, resume_from);
+                let mut viewer = Viewer::new(conn, resume_from, &self.terminal);
+                viewer.pump(&self.terminal, self.window, &self.metrics);
                 if let Some(m) = self.member_mut(participant) {
                     m.viewers.retain(|v| v.conn.conn_id != viewer.conn.conn_id);
                     m.viewers.push(viewer);
@@ -314,55 +336,6 @@ impl Room {
         if !was_connected && self.session.phase() != Phase::Ended {
             let _ = self.session.handle_reconnect(now(), participant);
         }
-    }
-
-    /// Sends a viewer what it lacks: the bytes since `resume_from` when the ring still holds
-    /// them, else a snapshot of the screen.
-    fn catch_up(&self, viewer: &mut Viewer, resume_from: Option<u64>) {
-        let end = self.terminal.end();
-        if let Some(chunks) = resume_from.and_then(|from| self.terminal.since(from)) {
-            for (offset, data) in chunks {
-                for packet in (Frame::Output { offset, data }).packets() {
-                    if viewer.conn.out.try_send(Outbound::Binary(packet)).is_err() {
-                        viewer.lagging = true;
-                        return;
-                    }
-                }
-            }
-            return;
-        }
-        if end > 0 {
-            self.send_snapshot(viewer);
-        }
-    }
-
-    fn send_snapshot(&self, viewer: &mut Viewer) {
-        let frame = Frame::Snapshot {
-            offset: self.terminal.end(),
-            data: self.terminal.snapshot(),
-        };
-        let packets = frame.packets();
-        if viewer.conn.out.capacity() < packets.len() + CONTROL_RESERVE {
-            viewer.lagging = true;
-            return;
-        }
-        for packet in packets {
-            let _ = viewer.conn.out.try_send(Outbound::Binary(packet));
-        }
-        self.metrics.snapshots.inc();
-        viewer.lagging = false;
-    }
-
-    fn resync_lagging(&mut self) {
-        let mut members = std::mem::take(&mut self.members[0].viewers);
-        let mut second = std::mem::take(&mut self.members[1].viewers);
-        for viewer in members.iter_mut().chain(second.iter_mut()) {
-            if viewer.lagging && viewer.conn.out.capacity() >= viewer.conn.out.max_capacity() / 2 {
-                self.send_snapshot(viewer);
-            }
-        }
-        self.members[0].viewers = members;
-        self.members[1].viewers = second;
     }
 
     fn detach(&mut self, participant: ParticipantId, conn_id: u64) {
@@ -426,7 +399,16 @@ impl Room {
             ClientMessage::Report { reason } => s.handle_report(t, p, &reason),
             ClientMessage::Leave {} => s.handle_leave(t, p),
             ClientMessage::Resize { cols, rows } => s.handle_resize(t, p, cols, rows),
-            ClientMessage::Ack { .. } => Ok(()),
+            ClientMessage::Ack { offset } => {
+                let (term, window, metrics) = (&self.terminal, self.window, &self.metrics);
+                for m in self.members.iter_mut().filter(|m| m.participant == p) {
+                    for v in m.viewers.iter_mut().filter(|v| v.conn.conn_id == conn_id) {
+                        v.ack(offset);
+                        v.pump(term, window, metrics);
+                    }
+                }
+                Ok(())
+            }
             ClientMessage::Exit { code } => {
                 let from_agent = self
                     .member(p)
@@ -467,22 +449,16 @@ impl Room {
                 }
             }
             Accepted::New(offset, data) => {
-                let len = data.len() as u64;
+                let len = data.len();
+                // Encoded once, shared by every viewer that keeps up.
                 let packets = Frame::Output { offset, data }.packets();
+                let (term, window, metrics) = (&self.terminal, self.window, &self.metrics);
                 for member in &mut self.members {
                     for viewer in &mut member.viewers {
-                        if viewer.lagging {
-                            continue;
+                        if !viewer.offer(offset, len, &packets, window, metrics) {
+                            // Behind or out of credit: served from the ring as it catches up.
+                            viewer.pump(term, window, metrics);
                         }
-                        if viewer.conn.out.capacity() < packets.len() + CONTROL_RESERVE {
-                            // Never wait for a slow viewer: it skips ahead to a snapshot later.
-                            viewer.lagging = true;
-                            continue;
-                        }
-                        for packet in &packets {
-                            let _ = viewer.conn.out.try_send(Outbound::Binary(packet.clone()));
-                        }
-                        self.metrics.bytes_relayed.inc_by(len);
                     }
                 }
                 let end = self.terminal.end();

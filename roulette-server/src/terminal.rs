@@ -79,6 +79,26 @@ impl Terminal {
         Accepted::New(start, fresh)
     }
 
+    /// The oldest stream position the ring still holds.
+    pub fn ring_start(&self) -> u64 {
+        self.ring.front().map_or(self.end, |(start, _)| *start)
+    }
+
+    /// Up to `max` bytes of output starting at `from`, while the ring holds them (no copy).
+    pub fn chunk_at(&self, from: u64, max: usize) -> Option<Bytes> {
+        if from < self.ring_start() || from >= self.end {
+            return None;
+        }
+        // Chunks are in order; find the one holding `from`.
+        let index = self
+            .ring
+            .partition_point(|(start, bytes)| start + bytes.len() as u64 <= from);
+        let (start, bytes) = self.ring.get(index)?;
+        let skip = (from - start) as usize;
+        let take = (bytes.len() - skip).min(max);
+        Some(bytes.slice(skip..skip + take))
+    }
+
     /// The output from `from` to the end, if the ring still holds all of it.
     pub fn since(&self, from: u64) -> Option<Vec<(u64, Bytes)>> {
         if from > self.end {

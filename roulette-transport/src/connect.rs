@@ -70,6 +70,9 @@ pub enum Endpoint {
     Host,
 }
 
+/// How much terminal output a client receives between acknowledgements.
+pub const ACK_EVERY: u64 = 64 * 1024;
+
 /// An open, welcomed connection.
 #[derive(Debug)]
 pub struct Connection {
@@ -77,6 +80,10 @@ pub struct Connection {
     reader: WsReader,
     /// The `welcome` the server sent.
     pub welcome: ServerMessage,
+    /// Acknowledge terminal output after this many bytes (`None`: never).
+    ack_every: Option<u64>,
+    received_until: u64,
+    acked_until: u64,
 }
 
 /// `http://host:port` or `ws://host:port` (with or without a trailing slash) and an endpoint, as
@@ -114,6 +121,9 @@ impl Connection {
             socket,
             reader: WsReader::default(),
             welcome: ServerMessage::ChatStarted {},
+            ack_every: Some(ACK_EVERY),
+            received_until: resume_from.unwrap_or(0),
+            acked_until: resume_from.unwrap_or(0),
         };
         conn.send(&ClientMessage::Hello {
             versions: List::new(vec![PROTOCOL_VERSION])?,
@@ -181,6 +191,37 @@ impl Connection {
         Ok(())
     }
 
+    /// Whether to acknowledge terminal output as it arrives (the default, every 64 KiB), so
+    /// the server can keep output flowing at the pace this client reads it.
+    pub fn set_auto_ack(&mut self, every: Option<u64>) {
+        self.ack_every = every;
+    }
+
+    /// The stream position after the last output received (or of the last snapshot).
+    pub fn received_until(&self) -> u64 {
+        self.received_until
+    }
+
+    async fn note_output(&mut self, frame: &Frame) -> Result<(), ClientError> {
+        match frame {
+            Frame::Output { offset, data } => {
+                self.received_until = self.received_until.max(offset + data.len() as u64);
+            }
+            Frame::Snapshot { offset, .. } => self.received_until = *offset,
+            _ => return Ok(()),
+        }
+        if let Some(every) = self.ack_every
+            && self.received_until >= self.acked_until.saturating_add(every)
+        {
+            self.acked_until = self.received_until;
+            self.send(&ClientMessage::Ack {
+                offset: self.received_until,
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
     /// The next message or frame; `Ok(None)` when the socket ended without a close frame, and
     /// `Err(Closed)` with the server's code when it closed.
     pub async fn next(&mut self) -> Result<Option<Incoming>, ClientError> {
@@ -203,7 +244,10 @@ impl Connection {
                 Some(Frame::Control(text)) => {
                     return Ok(Some(Incoming::Message(ServerMessage::decode(&text)?)));
                 }
-                Some(frame) => return Ok(Some(Incoming::Frame(frame))),
+                Some(frame) => {
+                    self.note_output(&frame).await?;
+                    return Ok(Some(Incoming::Frame(frame)));
+                }
                 None => continue,
             }
         }
