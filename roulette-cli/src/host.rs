@@ -43,6 +43,9 @@ pub struct HostOptions {
     pub backoff_max: Duration,
     /// Most unacknowledged output kept for resending.
     pub replay_bytes: usize,
+    /// Report the agent's output as [`HostStatus::Output`] (for a local screen). Off by
+    /// default: a caller that does not read statuses would otherwise keep all output in memory.
+    pub show_output: bool,
 }
 
 impl HostOptions {
@@ -59,6 +62,7 @@ impl HostOptions {
             backoff_base: Duration::from_millis(250),
             backoff_max: Duration::from_secs(30),
             replay_bytes: 64 * 1024 * 1024,
+            show_output: false,
         }
     }
 }
@@ -461,7 +465,9 @@ async fn handle_agent_event(
     match event {
         Some(PtyEvent::Output(data)) => {
             let offset = st.replay.push(data.clone());
-            st.say(HostStatus::Output(data.clone()));
+            if st.opts.show_output {
+                st.say(HostStatus::Output(data.clone()));
+            }
             if let Some(c) = conn {
                 c.send_frame(&Frame::Output { offset, data }).await?;
             }

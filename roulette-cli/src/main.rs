@@ -139,6 +139,7 @@ fn host_options(
     opts.workdir = workdir;
     opts.pass_env = args.env.clone();
     opts.invite = args.invite;
+    opts.show_output = true;
     Ok(opts)
 }
 

@@ -134,3 +134,59 @@ async fn serve_needs_no_flags_and_logs_no_secrets() {
         assert!(!logs.contains(secret), "the logs contain {secret:?}");
     }
 }
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_stay_cheap() {
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let warm = loop {
+        if let Ok(c) = Connection::connect(&url, Endpoint::Participant, None, None).await {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "roulette serve never came up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let before = rss_kib(server.id());
+    let n = 500u64;
+    let mut conns = Vec::new();
+    for _ in 0..n {
+        conns.push(
+            Connection::connect(&url, Endpoint::Participant, None, None)
+                .await
+                .unwrap(),
+        );
+    }
+    let after = rss_kib(server.id());
+    let per_connection = after.saturating_sub(before) / n;
+    let _ = server.kill();
+    let _ = server.wait();
+    drop((warm, conns));
+    assert!(
+        per_connection < 32,
+        "{per_connection} KiB of server memory per idle connection ({before} KiB -> {after} KiB)"
+    );
+}

@@ -15,8 +15,9 @@ use crate::workdir::{WorkDir, check_workdir, make_temp};
 /// Largest output chunk handed out: reads are coalesced up to this size.
 pub const MAX_CHUNK: usize = 64 * 1024;
 /// Output chunks buffered between the reader thread and the consumer. When full, the reader
-/// stops reading and the agent blocks on its writes, as in any terminal.
-const OUTPUT_QUEUE: usize = 64;
+/// stops reading and the agent blocks on its writes, as in any terminal. Kept small: whatever
+/// sits here after a Ctrl-C still has to reach the screen before the prompt does.
+const OUTPUT_QUEUE: usize = 16;
 /// Input and resize commands buffered for the writer thread.
 const INPUT_QUEUE: usize = 256;
 

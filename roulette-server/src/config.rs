@@ -49,6 +49,9 @@ pub struct Limits {
     /// Most output a viewer that acknowledges may have unacknowledged: what can sit between
     /// the relay and a slow screen.
     pub viewer_window: usize,
+    /// A viewer whose backlog would take longer than this to deliver at its own pace skips
+    /// ahead to a snapshot of the screen.
+    pub max_backlog: Duration,
     /// How often the server pings each connection to measure latency.
     pub ping_interval: Duration,
 }
@@ -63,7 +66,8 @@ impl Default for Limits {
             max_violations: 10,
             outbound_queue: 64,
             replay_bytes: 8 * 1024 * 1024,
-            viewer_window: 1024 * 1024,
+            viewer_window: 512 * 1024,
+            max_backlog: Duration::from_millis(150),
             ping_interval: Duration::from_secs(15),
         }
     }

@@ -382,7 +382,10 @@ impl Lobby {
                 ..self.config.session.clone()
             },
             replay_bytes: self.config.limits.replay_bytes,
-            viewer_window: self.config.limits.viewer_window,
+            flow: crate::viewer::Flow {
+                window: self.config.limits.viewer_window,
+                max_backlog: self.config.limits.max_backlog,
+            },
             metrics: self.metrics.clone(),
             store: self.store.clone(),
             lobby: self.me.clone(),

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use crate::metrics::Metrics;
 use crate::store::{ReportRecord, Store};
 use crate::terminal::{Accepted, Terminal};
-use crate::viewer::Viewer;
+use crate::viewer::{Flow, Viewer};
 use crate::wiring::{ConnRef, Endpoint, LobbyCmd, Notice, Outbound, RoomClosed, RoomCmd};
 
 /// Room commands queued before senders wait.
@@ -52,8 +52,8 @@ pub struct RoomInit {
     pub session: SessionConfig,
     /// Bytes of output kept for resuming viewers.
     pub replay_bytes: usize,
-    /// Most unacknowledged output per viewer.
-    pub viewer_window: usize,
+    /// Flow control for viewers.
+    pub flow: Flow,
     /// Metrics.
     pub metrics: Metrics,
     /// Persistence.
@@ -85,7 +85,7 @@ struct Room {
     terminal: Terminal,
     input_offset: u64,
     acked: u64,
-    window: usize,
+    flow: Flow,
     metrics: Metrics,
     store: Store,
 }
@@ -132,7 +132,7 @@ pub fn spawn_room(init: RoomInit) -> mpsc::Sender<RoomCmd> {
         terminal: Terminal::new(80, 24, init.replay_bytes),
         input_offset: 0,
         acked: 0,
-        window: init.viewer_window,
+        flow: init.flow,
         metrics: init.metrics,
         store: init.store,
     };
@@ -228,11 +228,11 @@ impl Room {
 
     /// Tops up every viewer that is behind.
     fn pump_all(&mut self) {
-        let (term, window, metrics) = (&self.terminal, self.window, &self.metrics);
+        let (term, flow, metrics) = (&mut self.terminal, &self.flow, &self.metrics);
         for m in &mut self.members {
             for v in &mut m.viewers {
                 if v.behind(term) {
-                    v.pump(term, window, metrics);
+                    v.pump(term, flow, metrics);
                 }
             }
         }
@@ -326,7 +326,7 @@ impl Room {
             }
             _ => {
                 let mut viewer = Viewer::new(conn, resume_from, &self.terminal);
-                viewer.pump(&self.terminal, self.window, &self.metrics);
+                viewer.pump(&mut self.terminal, &self.flow, &self.metrics);
                 if let Some(m) = self.member_mut(participant) {
                     m.viewers.retain(|v| v.conn.conn_id != viewer.conn.conn_id);
                     m.viewers.push(viewer);
@@ -400,11 +400,11 @@ impl Room {
             ClientMessage::Leave {} => s.handle_leave(t, p),
             ClientMessage::Resize { cols, rows } => s.handle_resize(t, p, cols, rows),
             ClientMessage::Ack { offset } => {
-                let (term, window, metrics) = (&self.terminal, self.window, &self.metrics);
+                let (term, flow, metrics) = (&mut self.terminal, &self.flow, &self.metrics);
                 for m in self.members.iter_mut().filter(|m| m.participant == p) {
                     for v in m.viewers.iter_mut().filter(|v| v.conn.conn_id == conn_id) {
                         v.ack(offset);
-                        v.pump(term, window, metrics);
+                        v.pump(term, flow, metrics);
                     }
                 }
                 Ok(())
@@ -452,12 +452,12 @@ impl Room {
                 let len = data.len();
                 // Encoded once, shared by every viewer that keeps up.
                 let packets = Frame::Output { offset, data }.packets();
-                let (term, window, metrics) = (&self.terminal, self.window, &self.metrics);
+                let (term, flow, metrics) = (&mut self.terminal, &self.flow, &self.metrics);
                 for member in &mut self.members {
                     for viewer in &mut member.viewers {
-                        if !viewer.offer(offset, len, &packets, window, metrics) {
+                        if !viewer.offer(offset, len, &packets, flow, metrics) {
                             // Behind or out of credit: served from the ring as it catches up.
-                            viewer.pump(term, window, metrics);
+                            viewer.pump(term, flow, metrics);
                         }
                     }
                 }

@@ -1,5 +1,10 @@
 //! A room's view of the agent's terminal: a bounded ring of recent output for viewers that
 //! resume, and a screen state for snapshots.
+//!
+//! The screen is brought up to date lazily, from the ring, when a snapshot is asked for: while
+//! every viewer keeps up, no byte is parsed at all, so a room pouring out output costs little
+//! more than the copies. When more output has passed than the ring holds, the screen is rebuilt
+//! from the ring alone; 8 MiB of recent output redraws any screen.
 
 use bytes::Bytes;
 use std::collections::VecDeque;
@@ -11,6 +16,9 @@ pub struct Terminal {
     max_ring_bytes: usize,
     end: u64,
     screen: vt100::Parser,
+    /// The stream position up to which `screen` has parsed.
+    screen_pos: u64,
+    size: (u16, u16),
 }
 
 impl std::fmt::Debug for Terminal {
@@ -45,6 +53,8 @@ impl Terminal {
             max_ring_bytes,
             end: 0,
             screen: vt100::Parser::new(rows.max(1), cols.max(1), 0),
+            screen_pos: 0,
+            size: (cols.max(1), rows.max(1)),
         }
     }
 
@@ -67,7 +77,6 @@ impl Terminal {
         let skip = (self.end - offset) as usize;
         let fresh = data.slice(skip..);
         let start = self.end;
-        self.screen.process(&fresh);
         self.ring_bytes += fresh.len();
         self.ring.push_back((start, fresh.clone()));
         self.end += fresh.len() as u64;
@@ -123,18 +132,42 @@ impl Terminal {
         Some(out)
     }
 
+    /// Parses what the screen has not seen yet.
+    fn catch_up_screen(&mut self) {
+        if self.screen_pos < self.ring_start() {
+            // Bytes the screen never saw have left the ring: rebuild from what is left.
+            let (cols, rows) = self.size;
+            self.screen = vt100::Parser::new(rows, cols, 0);
+            self.screen_pos = self.ring_start();
+        }
+        for (start, bytes) in &self.ring {
+            let stop = start + bytes.len() as u64;
+            if stop <= self.screen_pos {
+                continue;
+            }
+            let skip = self.screen_pos.saturating_sub(*start) as usize;
+            self.screen.process(&bytes[skip..]);
+            self.screen_pos = stop;
+        }
+    }
+
     /// Bytes that, written to a fresh terminal, reproduce the current screen.
-    pub fn snapshot(&self) -> Bytes {
+    pub fn snapshot(&mut self) -> Bytes {
+        self.catch_up_screen();
         Bytes::from(self.screen.screen().state_formatted())
     }
 
     /// Follows the agent's terminal size.
     pub fn resize(&mut self, cols: u16, rows: u16) {
+        // Output before the resize was drawn at the old size.
+        self.catch_up_screen();
+        self.size = (cols.max(1), rows.max(1));
         self.screen.screen_mut().set_size(rows.max(1), cols.max(1));
     }
 
     /// The screen's text, for tests and logs.
-    pub fn contents(&self) -> String {
+    pub fn contents(&mut self) -> String {
+        self.catch_up_screen();
         self.screen.screen().contents()
     }
 }

@@ -20,6 +20,15 @@ use crate::metrics::Metrics;
 use crate::terminal::Terminal;
 use crate::wiring::{ConnRef, Outbound};
 
+/// The flow-control settings of a room.
+#[derive(Clone, Copy, Debug)]
+pub struct Flow {
+    /// Most unacknowledged bytes per acknowledging viewer.
+    pub window: usize,
+    /// Most backlog, in time at the viewer's own pace, before it skips to a snapshot.
+    pub max_backlog: std::time::Duration,
+}
+
 /// Queue slots kept free for control messages: output never fills a connection's queue.
 pub const CONTROL_RESERVE: usize = 32;
 /// Most unacknowledged sends remembered per viewer.
@@ -41,6 +50,9 @@ pub struct Viewer {
     acking: bool,
     /// It must get a snapshot before any more output.
     needs_snapshot: bool,
+    /// Bytes a second it has been acknowledging (a moving average), and when it last did.
+    rate: f64,
+    last_ack: Option<(tokio::time::Instant, u64)>,
 }
 
 impl Viewer {
@@ -59,6 +71,8 @@ impl Viewer {
             checkpoints: VecDeque::new(),
             acking: false,
             needs_snapshot,
+            rate: 0.0,
+            last_ack: None,
         }
     }
 
@@ -97,6 +111,8 @@ impl Viewer {
     /// The viewer has processed output up to `offset`.
     pub fn ack(&mut self, offset: u64) {
         self.acking = true;
+        let now = tokio::time::Instant::now();
+        let before = self.acked_total;
         while let Some(&(end, total)) = self.checkpoints.front() {
             if end > offset {
                 break;
@@ -104,6 +120,30 @@ impl Viewer {
             self.acked_total = self.acked_total.max(total);
             self.checkpoints.pop_front();
         }
+        if let Some((then, _)) = self.last_ack {
+            let secs = now.duration_since(then).as_secs_f64();
+            if secs > 0.0 {
+                let sample = (self.acked_total - before) as f64 / secs;
+                self.rate = if self.rate == 0.0 {
+                    sample
+                } else {
+                    0.8 * self.rate + 0.2 * sample
+                };
+            }
+        }
+        self.last_ack = Some((now, self.acked_total));
+    }
+
+    /// Whether its backlog is worth skipping: more than it reads in `flow.max_backlog` (and
+    /// more than its window), for a viewer whose pace is known. Stale output is worth less than
+    /// a current screen.
+    fn too_far_behind(&self, term: &Terminal, flow: &Flow) -> bool {
+        if !self.acking || self.rate <= 0.0 {
+            return false;
+        }
+        let backlog = term.end().saturating_sub(self.sent_until);
+        let limit = (self.rate * flow.max_backlog.as_secs_f64()).max(flow.window as f64);
+        backlog as f64 > limit
     }
 
     fn send_packets(&mut self, packets: &[Bytes]) -> bool {
@@ -130,9 +170,10 @@ impl Viewer {
         start: u64,
         len: usize,
         packets: &[Bytes],
-        window: usize,
+        flow: &Flow,
         metrics: &Metrics,
     ) -> bool {
+        let window = flow.window;
         if self.needs_snapshot || self.sent_until != start || self.budget(window) < len {
             return false;
         }
@@ -147,11 +188,11 @@ impl Viewer {
 
     /// Sends what the viewer lacks, as far as its credit allows: from the ring, or a snapshot
     /// when the ring no longer holds its next byte.
-    pub fn pump(&mut self, term: &Terminal, window: usize, metrics: &Metrics) {
+    pub fn pump(&mut self, term: &mut Terminal, flow: &Flow, metrics: &Metrics) {
+        let window = flow.window;
         loop {
-            if self.needs_snapshot
-                || (self.sent_until < term.ring_start() && self.sent_until < term.end())
-            {
+            let lost = self.sent_until < term.ring_start() && self.sent_until < term.end();
+            if self.needs_snapshot || lost || self.too_far_behind(term, flow) {
                 let data = term.snapshot();
                 let offset = term.end();
                 // A snapshot larger than the window may go once nothing is in flight.

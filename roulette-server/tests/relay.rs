@@ -301,7 +301,13 @@ async fn a_viewer_too_far_behind_gets_the_screen_instead_of_the_history() {
 
 #[tokio::test]
 async fn a_stalled_viewer_holds_back_neither_the_host_nor_another_viewer() {
-    let server = TestServer::start().await;
+    // The fast viewer must get every byte: it may not be skipped ahead for a long backlog (the
+    // raw host here pushes faster than any reader), and the ring is roomy for it; the stalled
+    // viewer's bytes leave the ring long before it wakes up.
+    let mut config = test_config();
+    config.limits.max_backlog = Duration::from_secs(3600);
+    config.limits.replay_bytes = 32 * 1024 * 1024;
+    let server = TestServer::with_config(config).await;
     let token = server.host_token();
     let (mut host, stalled) = paired(&server).await;
     // The host also watches from a participant connection that reads everything.

@@ -63,7 +63,10 @@ async fn the_room_keeps_time_on_its_own() {
         members: [host.init.take().unwrap(), guest.init.take().unwrap()],
         session: SessionConfig::default(),
         replay_bytes: 1024,
-        viewer_window: 512 * 1024,
+        flow: roulette_server::viewer::Flow {
+            window: 512 * 1024,
+            max_backlog: Duration::from_millis(150),
+        },
         metrics: Metrics::default(),
         store,
         lobby,
@@ -141,7 +144,10 @@ async fn a_host_agent_that_stays_away_ends_the_session() {
             ..SessionConfig::default()
         },
         replay_bytes: 1024,
-        viewer_window: 512 * 1024,
+        flow: roulette_server::viewer::Flow {
+            window: 512 * 1024,
+            max_backlog: Duration::from_millis(150),
+        },
         metrics: Metrics::default(),
         store: Store::start(rusqlite::Connection::open_in_memory().unwrap()),
         lobby,
