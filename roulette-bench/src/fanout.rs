@@ -117,7 +117,7 @@ async fn one_hop(path: &str, size: u64, n: usize) -> anyhow::Result<f64> {
 
 /// Runs the workload.
 pub async fn run(quick: bool, reps: usize) -> anyhow::Result<Vec<Row>> {
-    let size = if quick { 2_000_000 } else { 20_000_000 };
+    let size = if quick { 2_000_000 } else { 12_000_000 };
     let (file, _) = make_file(size)?;
     let path = file.path().to_str().context("path")?.to_string();
     let mut config = bench_config();

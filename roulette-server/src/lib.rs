@@ -90,12 +90,10 @@ impl Server {
     /// Opens the data directory (making the signing key on first start) and binds the port.
     pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
         let (store, key) = store::Store::open(&config.data_dir)?;
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| ServerError::Listen {
-                addr: config.listen,
-                source,
-            })?;
+        let listener = listen(config.listen).map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
         let metrics = metrics::Metrics::default();
         let lobby = lobby::spawn_lobby(config.clone(), metrics.clone(), store.clone());
         let shared = Arc::new(Shared {
@@ -141,6 +139,22 @@ impl Server {
         tokio::time::sleep(Duration::from_millis(50)).await;
         Ok(())
     }
+}
+
+/// Connections waiting to be accepted before the kernel drops new ones. A burst of reconnects
+/// after a restart must not overflow it: a dropped connection attempt is retried only after a
+/// second. The kernel caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Mints a host token against the signing key in `data_dir`, as `roulette token` does.
