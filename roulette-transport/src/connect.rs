@@ -113,10 +113,17 @@ impl Connection {
         credential: Option<&str>,
         resume_from: Option<u64>,
     ) -> Result<Connection, ClientError> {
-        let (socket, _) = tokio_tungstenite::connect_async(ws_url(server, endpoint)).await?;
-        if let MaybeTlsStream::Plain(tcp) = socket.get_ref() {
-            let _ = tcp.set_nodelay(true);
-        }
+        // A small read buffer: the library zero-fills its read buffer on every read, and the
+        // default (128 KiB) made that a fifth of a bulk transfer's instructions. Frames are at
+        // most 64 KiB; the buffer grows when one needs it. No Nagle delay for keystrokes.
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(16 * 1024);
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(
+            ws_url(server, endpoint),
+            Some(config),
+            true,
+        )
+        .await?;
         let mut conn = Connection {
             socket,
             reader: WsReader::default(),
