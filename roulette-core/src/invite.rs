@@ -66,6 +66,14 @@ impl InviteHash {
     pub fn to_hex(&self) -> String {
         data_encoding::HEXLOWER.encode(&self.0)
     }
+
+    /// Reads the hex form back; `None` for anything else.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        let bytes = data_encoding::HEXLOWER_PERMISSIVE
+            .decode(hex.as_bytes())
+            .ok()?;
+        Some(Self(bytes.try_into().ok()?))
+    }
 }
 
 impl fmt::Debug for InviteHash {

@@ -75,6 +75,9 @@ struct Lobby {
     metrics: Metrics,
     store: Store,
     me: mpsc::Sender<LobbyCmd>,
+    /// Invites read from storage after a restart, by the inviter's match key, waiting for the
+    /// inviter to connect again.
+    dormant: HashMap<String, Vec<InviteRecord>>,
 }
 
 fn now() -> std::time::Instant {
@@ -93,8 +96,20 @@ pub fn spawn_lobby(config: ServerConfig, metrics: Metrics, store: Store) -> mpsc
         metrics,
         store,
         me: tx.clone(),
+        dormant: HashMap::new(),
     };
     tokio::spawn(async move {
+        // Invites survive a restart: they wait for their inviter to come back.
+        if let Ok(records) = lobby.store.invites().await {
+            let now = unix_now();
+            for r in records.into_iter().filter(|r| r.expires_unix > now) {
+                lobby
+                    .dormant
+                    .entry(r.inviter_key.clone())
+                    .or_default()
+                    .push(r);
+            }
+        }
         loop {
             let deadline = lobby.mm.poll_timeout();
             tokio::select! {
@@ -215,7 +230,36 @@ impl Lobby {
         if conn.endpoint == Endpoint::Host {
             self.mm.set_can_host(now(), participant, true);
         }
+        self.wake_invites(participant);
         Welcome { participant, name }
+    }
+
+    /// Puts an inviter's stored invites back into the matchmaker now that they are connected.
+    fn wake_invites(&mut self, participant: ParticipantId) {
+        let Some(key) = self.people.get(&participant).map(|p| p.key.0.clone()) else {
+            return;
+        };
+        let Some(records) = self.dormant.remove(&key) else {
+            return;
+        };
+        let Some(inviter) = self.candidate(participant, RoomKind::Pairing) else {
+            return;
+        };
+        let (t, unix) = (now(), unix_now());
+        for r in records {
+            let Some(hash) = roulette_core::InviteHash::from_hex(&r.hash_hex) else {
+                continue;
+            };
+            let left = std::time::Duration::from_secs(r.expires_unix.saturating_sub(unix));
+            self.mm.restore_invite(
+                t,
+                roulette_core::Invite {
+                    hash,
+                    inviter: inviter.clone(),
+                    expires_at: t + left,
+                },
+            );
+        }
     }
 
     fn candidate(&self, participant: ParticipantId, kind: RoomKind) -> Option<Candidate> {

@@ -33,6 +33,8 @@ pub trait SharedState: Send + 'static {
         inviter: Candidate,
         code: &InviteCode,
     ) -> Result<Invite, MatchError>;
+    /// Puts back an invite read from storage, for an inviter who is connected again.
+    fn restore_invite(&mut self, now: Instant, invite: Invite);
     /// Redeems an invite code.
     fn redeem_invite(
         &mut self,
@@ -113,6 +115,10 @@ impl SharedState for InProcess {
         code: &InviteCode,
     ) -> Result<Invite, MatchError> {
         self.matchmaker.create_invite(now, inviter, code)
+    }
+
+    fn restore_invite(&mut self, now: Instant, invite: Invite) {
+        self.matchmaker.restore_invite(now, invite);
     }
 
     fn redeem_invite(

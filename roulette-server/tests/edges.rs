@@ -473,3 +473,59 @@ async fn a_text_frame_that_is_not_utf8_is_closed_with_1007() {
     assert_eq!(code, CloseCode::InvalidPayload.code());
     assert_eq!(get(server.addr, "/healthz").await.0, 200);
 }
+
+#[tokio::test]
+async fn an_invite_link_still_works_after_a_restart() {
+    let server = TestServer::start().await;
+    let token = server.host_token();
+    let mut inviter = server.host().await;
+    inviter.send(&ClientMessage::CreateInvite {}).await.unwrap();
+    let code = match expect_message(&mut inviter, "invite", |m| {
+        matches!(m, ServerMessage::InviteCreated { .. })
+    })
+    .await
+    {
+        ServerMessage::InviteCreated { code, .. } => code.into_string(),
+        _ => unreachable!(),
+    };
+    let _ = server.shared.store.counters().await.unwrap();
+    drop(inviter);
+    let dir = server.stop().await;
+    let server = TestServer::in_dir(test_config(), dir).await;
+    // Before the inviter is back, the code answers like any unknown one.
+    let mut friend = server.guest().await;
+    friend
+        .send(&ClientMessage::RedeemInvite {
+            code: roulette_transport::Text::new(code.clone()).unwrap(),
+        })
+        .await
+        .unwrap();
+    expect_message(&mut friend, "invite_invalid", |m| {
+        matches!(
+            m,
+            ServerMessage::Error {
+                code: roulette_transport::ErrorCode::InviteInvalid,
+                ..
+            }
+        )
+    })
+    .await;
+    // The inviter's host agent comes back with its token; the link works again.
+    let mut inviter = Connection::connect(&server.url, Endpoint::Host, Some(&token), None)
+        .await
+        .unwrap();
+    friend
+        .send(&ClientMessage::RedeemInvite {
+            code: roulette_transport::Text::new(code).unwrap(),
+        })
+        .await
+        .unwrap();
+    expect_message(&mut friend, "matched", |m| {
+        matches!(m, ServerMessage::Matched { .. })
+    })
+    .await;
+    expect_message(&mut inviter, "matched", |m| {
+        matches!(m, ServerMessage::Matched { .. })
+    })
+    .await;
+}
