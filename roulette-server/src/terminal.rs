@@ -108,30 +108,6 @@ impl Terminal {
         Some(bytes.slice(skip..skip + take))
     }
 
-    /// The output from `from` to the end, if the ring still holds all of it.
-    pub fn since(&self, from: u64) -> Option<Vec<(u64, Bytes)>> {
-        if from > self.end {
-            return None;
-        }
-        if from == self.end {
-            return Some(Vec::new());
-        }
-        let first = self.ring.front()?.0;
-        if from < first {
-            return None;
-        }
-        let mut out = Vec::new();
-        for (start, bytes) in &self.ring {
-            let stop = start + bytes.len() as u64;
-            if stop <= from {
-                continue;
-            }
-            let skip = from.saturating_sub(*start) as usize;
-            out.push((start + skip as u64, bytes.slice(skip..)));
-        }
-        Some(out)
-    }
-
     /// Parses what the screen has not seen yet.
     fn catch_up_screen(&mut self) {
         if self.screen_pos < self.ring_start() {
@@ -163,11 +139,5 @@ impl Terminal {
         self.catch_up_screen();
         self.size = (cols.max(1), rows.max(1));
         self.screen.screen_mut().set_size(rows.max(1), cols.max(1));
-    }
-
-    /// The screen's text, for tests and logs.
-    pub fn contents(&mut self) -> String {
-        self.catch_up_screen();
-        self.screen.screen().contents()
     }
 }
