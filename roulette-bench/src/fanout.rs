@@ -100,18 +100,26 @@ async fn one_hop(path: &str, size: u64, n: usize) -> anyhow::Result<f64> {
             while got < size {
                 match ws.next().await {
                     Some(Ok(Message::Binary(b))) => got += b.len() as u64,
+                    Some(Ok(Message::Close(frame))) => {
+                        return (got, format!("closed by the server: {frame:?}"));
+                    }
                     Some(Ok(_)) => {}
-                    _ => break,
+                    Some(Err(e)) => return (got, format!("error: {e}")),
+                    None => return (got, "the connection ended".to_string()),
                 }
             }
-            got
+            (got, String::new())
         }));
     }
-    let mut total = 0;
+    let mut total = 0u64;
     for t in tasks {
-        total += t.await?;
+        let (got, how) = t.await?;
+        ensure!(
+            got == size,
+            "one-hop fan-out: a viewer got {got} of {size} bytes ({how})"
+        );
+        total += got;
     }
-    ensure!(total == size * n as u64, "one-hop fan-out lost bytes");
     Ok(mbps(total, start.elapsed()))
 }
 

@@ -41,8 +41,17 @@ impl OneHop {
                         workdir: WorkDir::Temp,
                         ..AgentConfig::default()
                     };
-                    let Ok(mut agent) = Agent::spawn(config) else {
-                        return;
+                    let mut agent = match Agent::spawn(config) {
+                        Ok(agent) => agent,
+                        Err(e) => {
+                            let reason = format!("spawn failed: {e}");
+                            let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                                code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Error,
+                                reason: reason.chars().take(100).collect::<String>().into(),
+                            };
+                            let _ = sink.send(Message::Close(Some(frame))).await;
+                            return;
+                        }
                     };
                     let input = agent.input();
                     loop {

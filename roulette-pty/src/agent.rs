@@ -388,6 +388,8 @@ fn read_until_eof(
     let mut buf = vec![0u8; MAX_CHUNK];
     loop {
         match reader.read(&mut buf) {
+            // A signal handler without SA_RESTART interrupted the read: nothing was lost.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             // EOF, or EIO once every holder of the slave side has closed it.
             Ok(0) | Err(_) => break,
             Ok(n) => {
