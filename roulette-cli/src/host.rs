@@ -446,10 +446,10 @@ async fn handle_incoming(
             if st.driver != Some(st.me) {
                 data = Bytes::from(st.filter.filter(&data));
             }
-            if let Some(agent) = &st.agent {
-                if !data.is_empty() {
-                    let _ = agent.input().write(data).await;
-                }
+            if let Some(agent) = &st.agent
+                && !data.is_empty()
+            {
+                let _ = agent.input().write(data).await;
             }
         }
         Incoming::Frame(_) => {}

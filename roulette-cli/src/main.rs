@@ -37,6 +37,8 @@ enum Cmd {
         /// Extra origins allowed to open WebSockets (the server's own is always allowed).
         #[arg(long = "allow-origin")]
         allow_origins: Vec<String>,
+        #[command(flatten)]
+        times: SessionTimes,
     },
     /// Mint a host token against the server's data directory; prints it on stdout.
     Token {
@@ -80,6 +82,49 @@ enum Cmd {
     },
 }
 
+/// Session durations, for trying the timer's steps without waiting half an hour.
+#[derive(clap::Args, Clone, Default)]
+struct SessionTimes {
+    /// How long the project vote lasts (default 3m).
+    #[arg(long, value_parser = humantime::parse_duration, hide_short_help = true)]
+    planning_time: Option<Duration>,
+    /// How long building lasts before any extension (default 30m).
+    #[arg(long, value_parser = humantime::parse_duration, hide_short_help = true)]
+    session_length: Option<Duration>,
+    /// When the check-in comes, after building starts (default 15m; 0s switches it off).
+    #[arg(long, value_parser = humantime::parse_duration, hide_short_help = true)]
+    check_in_after: Option<Duration>,
+    /// How long the check-in waits for both answers (default 2m).
+    #[arg(long, value_parser = humantime::parse_duration, hide_short_help = true)]
+    check_in_timeout: Option<Duration>,
+    /// How long before the end the warning comes (default 5m).
+    #[arg(long, value_parser = humantime::parse_duration, hide_short_help = true)]
+    warning_before: Option<Duration>,
+    /// How much the extension adds (default 15m).
+    #[arg(long, value_parser = humantime::parse_duration, hide_short_help = true)]
+    extension: Option<Duration>,
+    /// How long the rematch stays open after building starts (default 3m).
+    #[arg(long, value_parser = humantime::parse_duration, hide_short_help = true)]
+    rematch_window: Option<Duration>,
+}
+
+impl SessionTimes {
+    fn apply(&self, config: &mut roulette_core::SessionConfig) {
+        let set = |field: &mut Duration, value: Option<Duration>| {
+            if let Some(v) = value {
+                *field = v;
+            }
+        };
+        set(&mut config.planning_duration, self.planning_time);
+        set(&mut config.building_duration, self.session_length);
+        set(&mut config.check_in_after, self.check_in_after);
+        set(&mut config.check_in_timeout, self.check_in_timeout);
+        set(&mut config.warning_before_end, self.warning_before);
+        set(&mut config.extension, self.extension);
+        set(&mut config.rematch_window, self.rematch_window);
+    }
+}
+
 #[derive(clap::Args, Clone)]
 struct HostArgs {
     /// The agent's command line (default: claude; the demo uses your shell).
@@ -117,15 +162,14 @@ fn host_options(
     } else {
         args.cmd.clone()
     };
-    if !args.allow_unsafe_agent_flags {
-        if let Some(flag) = cmd
+    if !args.allow_unsafe_agent_flags
+        && let Some(flag) = cmd
             .iter()
             .find(|a| UNSAFE_FLAGS.iter().any(|u| a.contains(u)))
-        {
-            bail!(
-                "refusing to give a stranger an agent started with {flag}; pass --allow-unsafe-agent-flags if you mean it"
-            );
-        }
+    {
+        bail!(
+            "refusing to give a stranger an agent started with {flag}; pass --allow-unsafe-agent-flags if you mean it"
+        );
     }
     let workdir = match &args.workdir {
         Some(dir) => {
@@ -162,6 +206,7 @@ fn init_logs() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
@@ -241,14 +286,13 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
                 let Some(key) = key else { break };
                 let routed = router.route(&key);
                 let mut bytes = routed.keys;
-                if let Some(id) = held {
-                    if let Some(pos) = bytes.iter().position(|b| *b == 0x19 || *b == 0x0e) {
+                if let Some(id) = held
+                    && let Some(pos) = bytes.iter().position(|b| *b == 0x19 || *b == 0x0e) {
                         let allow = bytes[pos] == 0x19;
                         bytes.remove(pos);
                         held = None;
                         let _ = local_tx.send(if allow { LocalInput::ApproveLine(id) } else { LocalInput::RejectLine(id) }).await;
                     }
-                }
                 if !bytes.is_empty() {
                     let _ = local_tx.send(LocalInput::Keys(bytes.into())).await;
                 }
@@ -269,6 +313,28 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
     stop.cancel();
     agent.await.context("host agent")??;
     Ok(())
+}
+
+/// GitHub sign-in from `GITHUB_CLIENT_ID` and `GITHUB_CLIENT_SECRET`, if both are set. The
+/// endpoints can be pointed elsewhere (a test's stand-in) with `ROULETTE_GITHUB_URL` (for
+/// `/login/oauth/...`) and `ROULETTE_GITHUB_API_URL`.
+fn github_from_env() -> anyhow::Result<Option<roulette_server::GithubConfig>> {
+    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (id, secret) = match (get("GITHUB_CLIENT_ID"), get("GITHUB_CLIENT_SECRET")) {
+        (Some(id), Some(secret)) => (id, secret),
+        (None, None) => return Ok(None),
+        _ => bail!("GitHub sign-in needs both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET"),
+    };
+    let mut config = roulette_server::GithubConfig::new(id, secret);
+    if let Some(base) = get("ROULETTE_GITHUB_URL") {
+        let base = base.trim_end_matches('/');
+        config.authorize_url = format!("{base}/login/oauth/authorize");
+        config.token_url = format!("{base}/login/oauth/access_token");
+    }
+    if let Some(api) = get("ROULETTE_GITHUB_API_URL") {
+        config.api_url = api.trim_end_matches('/').to_string();
+    }
+    Ok(Some(config))
 }
 
 fn read_token(token: Option<String>, token_file: Option<PathBuf>) -> anyhow::Result<String> {
@@ -297,14 +363,17 @@ async fn main() -> anyhow::Result<()> {
             listen,
             data_dir,
             allow_origins,
+            times,
         } => {
             init_logs();
-            let config = roulette_server::ServerConfig {
+            let mut config = roulette_server::ServerConfig {
                 listen,
                 data_dir: data_dir.unwrap_or_else(roulette_server::default_data_dir),
                 allowed_origins: allow_origins,
+                github: github_from_env()?,
                 ..roulette_server::ServerConfig::default()
             };
+            times.apply(&mut config.session);
             serve(config).await
         }
         Cmd::Token { data_dir, days } => {
@@ -342,18 +411,22 @@ async fn main() -> anyhow::Result<()> {
             let server = roulette_server::Server::bind(config).await?;
             let addr = server.local_addr();
             let stop = server.shutdown_token();
+            let (token, page_token) = server.demo_tokens(Duration::from_secs(24 * 60 * 60));
             tokio::spawn(server.run());
-            let token =
-                roulette_server::mint_host_token(&data_dir, Duration::from_secs(24 * 60 * 60))?;
             let url = format!("http://{addr}");
             let opts = host_options(&host, url.clone(), token, default_shell())?;
             println!(
                 "Roulette demo: a relay on {url} and a host agent running {:?} in this terminal.",
                 opts.command
             );
-            println!("Join as the partner from another terminal:");
+            println!(
+                "Open these two addresses in two browser windows. The host (signed in as the person whose agent runs here):"
+            );
+            println!("{url}/#login={page_token}");
+            println!("The partner:");
+            println!("{url}/?find");
+            println!("Or join as the partner from another terminal:");
             println!("roulette join --server {url}");
-            println!("(from a checkout: cargo run -p roulette-cli -- join --server {url})");
             let result = host_interactive(opts).await;
             stop.cancel();
             result

@@ -13,10 +13,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_roulette");
 async fn until(conn: &mut Connection, pred: impl Fn(&ServerMessage) -> bool) {
     tokio::time::timeout(Duration::from_secs(20), async {
         loop {
-            if let Some(Incoming::Message(m)) = conn.next().await.unwrap() {
-                if pred(&m) {
-                    return;
-                }
+            if let Some(Incoming::Message(m)) = conn.next().await.unwrap()
+                && pred(&m)
+            {
+                return;
             }
         }
     })

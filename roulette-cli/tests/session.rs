@@ -135,10 +135,10 @@ async fn until_message(
 ) -> ServerMessage {
     tokio::time::timeout(WAIT, async {
         loop {
-            if let Incoming::Message(m) = next(conn).await {
-                if pred(&m) {
-                    return m;
-                }
+            if let Incoming::Message(m) = next(conn).await
+                && pred(&m)
+            {
+                return m;
             }
         }
     })

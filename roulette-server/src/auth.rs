@@ -56,6 +56,9 @@ struct Claims {
     exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     jti: Option<String>,
+    /// A display name chosen by the sign-in (a GitHub login); guests get a handle instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
 }
 
 /// Who a valid credential speaks for.
@@ -65,6 +68,8 @@ pub struct Identity {
     pub subject: String,
     /// The audience it was valid for.
     pub audience: Audience,
+    /// The display name the sign-in gave, if any.
+    pub name: Option<String>,
 }
 
 /// Mints and checks credentials.
@@ -112,6 +117,17 @@ impl Auth {
 
     /// A credential for `subject`, valid for `ttl`.
     pub fn mint(&self, audience: Audience, subject: &str, ttl: Duration) -> String {
+        self.mint_named(audience, subject, None, ttl)
+    }
+
+    /// A credential for `subject` that also carries a display name.
+    pub fn mint_named(
+        &self,
+        audience: Audience,
+        subject: &str,
+        name: Option<&str>,
+        ttl: Duration,
+    ) -> String {
         let now = unix_now();
         let claims = Claims {
             sub: subject.to_string(),
@@ -120,6 +136,7 @@ impl Auth {
             exp: now + ttl.as_secs().max(1),
             jti: matches!(audience, Audience::ParticipantTicket | Audience::HostTicket)
                 .then(random_id),
+            name: name.map(str::to_owned),
         };
         // Encoding HS256 with a valid key cannot fail; an empty string is never valid if it did.
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -152,6 +169,7 @@ impl Auth {
         Ok(Identity {
             subject: data.claims.sub,
             audience,
+            name: data.claims.name,
         })
     }
 }

@@ -27,6 +27,48 @@ pub struct ServerConfig {
     pub ticket_ttl: Duration,
     /// How long a host token minted by `roulette token` stays valid.
     pub host_token_ttl: Duration,
+    /// GitHub sign-in, when a client id and secret are configured.
+    pub github: Option<GithubConfig>,
+}
+
+/// An OAuth app on GitHub (or a stand-in speaking the same protocol, for tests).
+#[derive(Clone)]
+pub struct GithubConfig {
+    /// The OAuth app's client id.
+    pub client_id: String,
+    /// The OAuth app's client secret.
+    pub client_secret: String,
+    /// Where users authorize the app.
+    pub authorize_url: String,
+    /// Where the server exchanges a code for an access token.
+    pub token_url: String,
+    /// The API's base address (`/user` is read from it).
+    pub api_url: String,
+}
+
+impl GithubConfig {
+    /// GitHub itself, for this client id and secret.
+    pub fn new(client_id: String, client_secret: String) -> Self {
+        Self {
+            client_id,
+            client_secret,
+            authorize_url: "https://github.com/login/oauth/authorize".into(),
+            token_url: "https://github.com/login/oauth/access_token".into(),
+            api_url: "https://api.github.com".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for GithubConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret never reaches a log.
+        f.debug_struct("GithubConfig")
+            .field("client_id", &self.client_id)
+            .field("authorize_url", &self.authorize_url)
+            .field("token_url", &self.token_url)
+            .field("api_url", &self.api_url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Per-connection and global limits.
@@ -85,6 +127,7 @@ impl Default for ServerConfig {
             guest_token_ttl: Duration::from_secs(24 * 60 * 60),
             ticket_ttl: Duration::from_secs(60),
             host_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            github: None,
         }
     }
 }

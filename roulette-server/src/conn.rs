@@ -167,6 +167,7 @@ async fn handshake(
             Some(crate::auth::Identity {
                 subject,
                 audience: Audience::Participant,
+                name: None,
             })
         }
         None => None,
@@ -182,6 +183,7 @@ async fn handshake(
         .lobby
         .send(LobbyCmd::Hello {
             subject: identity.subject,
+            name: identity.name,
             conn: conn.clone(),
             resume_from,
             guest_token: new_guest_token,

@@ -5,12 +5,13 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use std::sync::Arc;
 
 use crate::Shared;
+use crate::assets;
 use crate::auth::{Audience, random_id};
 use crate::conn::run_connection;
 use crate::wiring::Endpoint;
@@ -19,7 +20,12 @@ use roulette_transport::limits::{MAX_CONTROL_MESSAGE, MAX_PACKET};
 /// The router for a server.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/", get(index))
+        .route("/", get(assets::index))
+        .route("/invite/{code}", get(assets::index))
+        .route("/assets/app.js", get(assets::app_js))
+        .route("/assets/style.css", get(assets::style_css))
+        .route("/api/config", get(config))
+        .route("/api/host-token", post(host_token))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route("/api/guest", post(guest))
@@ -27,14 +33,6 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/ws", get(ws_participant))
         .route("/host", get(ws_host))
         .with_state(shared)
-}
-
-async fn index() -> Html<&'static str> {
-    Html(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Roulette</title></head>\
-         <body><h1>Roulette</h1><p>The relay is running. The browser app arrives with the next \
-         release; until then join with <code>roulette join</code>.</p></body></html>",
-    )
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
@@ -69,18 +67,51 @@ async fn guest(State(shared): State<Arc<Shared>>) -> Json<TokenReply> {
     })
 }
 
-/// Exchanges a token (in the `Authorization: Bearer` header) for a single-use ticket.
-async fn ticket(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+#[derive(Serialize)]
+struct ConfigReply {
+    github: bool,
+}
+
+/// What the page needs to know about the server: which sign-ins it offers.
+async fn config(State(shared): State<Arc<Shared>>) -> Json<ConfigReply> {
+    Json(ConfigReply {
+        github: shared.config.github.is_some(),
+    })
+}
+
+/// The identity behind an `Authorization: Bearer` token of one of `audiences`.
+fn bearer(
+    shared: &Shared,
+    headers: &HeaderMap,
+    audiences: &[Audience],
+) -> Option<crate::auth::Identity> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let identity = token.and_then(|t| {
-        shared
-            .auth
-            .verify(t, &[Audience::Participant, Audience::Host])
-            .ok()
-    });
+        .and_then(|v| v.strip_prefix("Bearer "))?;
+    shared.auth.verify(token, audiences).ok()
+}
+
+/// A host token for the signed-in person (the page's "Host" button): `roulette host` with it
+/// hosts for the same person the page belongs to.
+async fn host_token(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let Some(identity) = bearer(&shared, &headers, &[Audience::Participant]) else {
+        return (StatusCode::UNAUTHORIZED, "invalid or expired token\n").into_response();
+    };
+    Json(TokenReply {
+        token: shared.auth.mint_named(
+            Audience::Host,
+            &identity.subject,
+            identity.name.as_deref(),
+            shared.config.host_token_ttl,
+        ),
+    })
+    .into_response()
+}
+
+/// Exchanges a token (in the `Authorization: Bearer` header) for a single-use ticket.
+async fn ticket(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let identity = bearer(&shared, &headers, &[Audience::Participant, Audience::Host]);
     let Some(identity) = identity else {
         return (StatusCode::UNAUTHORIZED, "invalid or expired token\n").into_response();
     };
@@ -88,9 +119,12 @@ async fn ticket(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respon
         return (StatusCode::UNAUTHORIZED, "invalid or expired token\n").into_response();
     };
     Json(TicketReply {
-        ticket: shared
-            .auth
-            .mint(audience, &identity.subject, shared.config.ticket_ttl),
+        ticket: shared.auth.mint_named(
+            audience,
+            &identity.subject,
+            identity.name.as_deref(),
+            shared.config.ticket_ttl,
+        ),
     })
     .into_response()
 }

@@ -35,6 +35,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod conn;
@@ -49,7 +50,7 @@ pub mod terminal;
 pub mod viewer;
 pub mod wiring;
 
-pub use config::{Limits, ServerConfig, default_data_dir};
+pub use config::{GithubConfig, Limits, ServerConfig, default_data_dir};
 pub use error::ServerError;
 
 use std::net::SocketAddr;
@@ -118,6 +119,17 @@ impl Server {
     /// Cancel this to shut the server down gracefully: clients are told to reconnect.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shared.shutdown.clone()
+    }
+
+    /// Tokens for a local demo, for one new person: a host token for the agent, and a
+    /// participant token for the page (`/#login=...`) that shows that person's side.
+    pub fn demo_tokens(&self, ttl: Duration) -> (String, String) {
+        let subject = format!("host:{}", auth::random_id());
+        let auth = &self.shared.auth;
+        (
+            auth.mint(auth::Audience::Host, &subject, ttl),
+            auth.mint(auth::Audience::Participant, &subject, ttl),
+        )
     }
 
     /// What the connections share (metrics, store), for embedding and tests.

@@ -138,12 +138,13 @@ impl Lobby {
         match cmd {
             LobbyCmd::Hello {
                 subject,
+                name,
                 conn,
                 resume_from,
                 guest_token,
                 reply,
             } => {
-                let welcome = self.hello(subject, conn, resume_from, guest_token);
+                let welcome = self.hello(subject, name, conn, resume_from, guest_token);
                 let _ = reply.send(welcome);
             }
             LobbyCmd::Request {
@@ -172,6 +173,7 @@ impl Lobby {
     fn hello(
         &mut self,
         subject: String,
+        name: Option<String>,
         conn: ConnRef,
         resume_from: Option<u64>,
         guest_token: Option<String>,
@@ -187,7 +189,13 @@ impl Lobby {
         };
         let person = self.people.entry(participant).or_insert_with(|| Person {
             key: MatchKey::new(subject),
-            name: handle_for(participant),
+            name: name
+                .map(|n| {
+                    roulette_core::sanitize::sanitize(roulette_core::sanitize::TextField::Name, &n)
+                })
+                .filter(|n| !n.is_empty())
+                .map(|n| n.chars().take(32).collect())
+                .unwrap_or_else(|| handle_for(participant)),
             ws: Vec::new(),
             agent: None,
             room: None,
@@ -224,6 +232,15 @@ impl Lobby {
                 participant,
                 conn: conn.clone(),
                 resume_from,
+            });
+        }
+        if person.room.is_none()
+            && let Some(position) = self.mm.position(participant)
+        {
+            // A new window of someone already waiting (a host whose agent queued) sees it.
+            conn.send(&ServerMessage::Queued {
+                position: u32::try_from(position).unwrap_or(u32::MAX),
+                online: u32::try_from(self.metrics.connections.get().max(0)).unwrap_or(u32::MAX),
             });
         }
         let name = person.name.clone();
@@ -346,6 +363,10 @@ impl Lobby {
                 }
                 let code = InviteCode::from_entropy(entropy);
                 let key = candidate.key.0.clone();
+                // Inviting a friend while waiting for a stranger switches to the friend.
+                if self.mm.position(participant).is_some() {
+                    let _ = self.mm.leave(participant);
+                }
                 match self.mm.create_invite(t, candidate, &code) {
                     Ok(invite) => {
                         let ttl = invite.expires_at.saturating_duration_since(t);
@@ -354,26 +375,37 @@ impl Lobby {
                             inviter_key: key,
                             expires_unix: unix_now() + ttl.as_secs(),
                         });
-                        self.reply(
-                            participant,
-                            conn_id,
-                            &ServerMessage::InviteCreated {
+                        // Every window of the inviter shows the link (a host's agent may
+                        // have asked for it, and their browser shows it).
+                        if let Some(p) = self.people.get(&participant) {
+                            p.send(&ServerMessage::InviteCreated {
                                 code: Text::truncate(code.as_str()),
                                 expires_in_ms: u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX),
-                            },
-                        );
+                            });
+                        }
                     }
                     Err(e) => self.reply(participant, conn_id, &ServerMessage::match_error(&e)),
                 }
             }
             ClientMessage::RedeemInvite { code } => {
-                match self.mm.redeem_invite(t, &code, candidate) {
+                // Someone waiting in the queue who opens a friend's link goes to the friend;
+                // if the link is no good they keep their place at the head of the queue.
+                let was_queued = self.mm.position(participant).is_some();
+                if was_queued {
+                    let _ = self.mm.leave(participant);
+                }
+                match self.mm.redeem_invite(t, &code, candidate.clone()) {
                     Ok(()) => {
                         if let Some(code) = InviteCode::parse(&code) {
                             self.store.delete_invite(code.hash().to_hex());
                         }
                     }
-                    Err(e) => self.reply(participant, conn_id, &ServerMessage::match_error(&e)),
+                    Err(e) => {
+                        if was_queued && self.mm.requeue(t, candidate).is_ok() {
+                            self.send_queued(participant);
+                        }
+                        self.reply(participant, conn_id, &ServerMessage::match_error(&e));
+                    }
                 }
             }
             _ => {}
@@ -508,10 +540,10 @@ impl Lobby {
         if requeue {
             for p in [a, b] {
                 let connected = self.people.get(&p).is_some_and(Person::connected);
-                if let Some(c) = self.candidate(p, closed.kind).filter(|_| connected) {
-                    if self.mm.requeue(t, c).is_ok() {
-                        self.send_queued(p);
-                    }
+                if let Some(c) = self.candidate(p, closed.kind).filter(|_| connected)
+                    && self.mm.requeue(t, c).is_ok()
+                {
+                    self.send_queued(p);
                 }
             }
         }

@@ -106,10 +106,10 @@ fn signing_key(conn: &Connection) -> Result<[u8; 32], ServerError> {
             |r| r.get(0),
         )
         .optional()?;
-    if let Some(bytes) = existing {
-        if let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) {
-            return Ok(key);
-        }
+    if let Some(bytes) = existing
+        && let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice())
+    {
+        return Ok(key);
     }
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|e| ServerError::Random(e.to_string()))?;

@@ -84,6 +84,8 @@ pub enum LobbyCmd {
     Hello {
         /// The credential's subject.
         subject: String,
+        /// The display name the sign-in gave (a GitHub login), if any.
+        name: Option<String>,
         /// The connection.
         conn: ConnRef,
         /// Terminal output the client already holds.
