@@ -26,6 +26,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/assets/style.css", get(assets::style_css))
         .route("/api/config", get(config))
         .route("/api/host-token", post(host_token))
+        .route("/auth/github", get(crate::github::start))
+        .route("/auth/github/callback", get(crate::github::callback))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route("/api/guest", post(guest))

@@ -40,6 +40,7 @@ pub mod auth;
 pub mod config;
 pub mod conn;
 pub mod error;
+pub mod github;
 pub mod http;
 pub mod lobby;
 pub mod metrics;

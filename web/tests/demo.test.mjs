@@ -40,12 +40,18 @@ test('the demo prints two addresses that make a whole session', async () => {
   assert.match(urls[0], /\/#login=/);
   browser = await launchBrowser();
   const host = await openPerson(browser, urls[0]);
-  const partner = await openPerson(browser, urls[1]);
+  // The partner is on a phone-sized screen.
+  const partner = await openPerson(browser, urls[1], { width: 390, height: 844 });
   for (const p of [host.page, partner.page]) await byId(p, 'vote-option').first().locator('[data-testid="vote-up"]').click();
   await byId(host.page, 'role').filter({ hasText: 'Driver' }).waitFor();
   // The token left the address bar once stored.
   assert.ok(!host.page.url().includes('login='));
   await typeInTerminal(host.page, 'echo demo-works\n');
   for (const p of [host.page, partner.page]) await waitForLine(p, /^demo-works$/);
-  await shot(partner.page, '30-demo-partner');
+  const overflow = await partner.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the session is ${overflow} px wider than a phone`);
+  // The driver's terminal is wider than the phone's window: the partner is told so.
+  await byId(partner.page, 'size-warning').waitFor();
+  await shot(partner.page, '30-demo-partner-phone');
+  await shot(host.page, '31-demo-host');
 });
