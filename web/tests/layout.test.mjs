@@ -27,6 +27,14 @@ test('the home page works from the keyboard alone, and every control is labelled
   assert.ok(reached, 'Tab never reached "Find a partner"');
   await page.keyboard.press('Enter');
   await byId(page, 'queue-position').filter({ hasText: '1' }).waitFor();
+  assert.match(await byId(page, 'online-count').textContent(), /^\d+$/);
+  await shot(page, '51-queue');
+  // Cancel leaves the queue: a second person looking now is first in line.
+  await byId(page, 'cancel-search').click();
+  await byId(page, 'find-partner').waitFor();
+  const other = await openPerson(browser, server.url);
+  await byId(other.page, 'find-partner').click();
+  await byId(other.page, 'queue-position').filter({ hasText: '1' }).waitFor();
   // Every button has text or a label, every input a <label>.
   const unlabelled = await page.evaluate(() => {
     const bad = [];

@@ -9,11 +9,13 @@ import {
 
 const test = steps();
 
-let server, proxy, browser, host, A, B;
+let server, proxy, pageProxy, browser, host, A, B;
 
 before(async () => {
   server = await startServer();
   proxy = await startProxy(server.addr);
+  // B's page reaches the server through its own proxy, so its link can be cut too.
+  pageProxy = await startProxy(server.addr);
   browser = await launchBrowser();
 });
 
@@ -21,6 +23,7 @@ after(async () => {
   await host?.stop();
   await browser?.close();
   await proxy?.stop();
+  await pageProxy?.stop();
   await server?.stop();
 });
 
@@ -36,7 +39,7 @@ test('home page, host command, and both partners find each other', async () => {
   await byId(A.page, 'queue-position').filter({ hasText: '1' }).waitFor();
   await shot(A.page, '03-queue');
 
-  B = await openPerson(browser, server.url);
+  B = await openPerson(browser, pageProxy.url);
   await byId(B.page, 'find-partner').click();
   for (const p of [A.page, B.page]) await byId(p, 'vote-option').first().waitFor();
   assert.equal(await byId(A.page, 'vote-option').count(), 3);
@@ -128,7 +131,10 @@ test('prompts: a navigator suggestion with a warning needs the host to acknowled
 });
 
 test('chat both ways; escape sequences and markup arrive inert', async () => {
-  await A.page.fill('[data-testid="chat-input"]', 'hi from A');
+  await A.page.click('[data-testid="chat-input"]');
+  await A.page.keyboard.type('hi from A');
+  // B sees that A is typing.
+  await byId(B.page, 'typing').filter({ hasText: 'typing' }).waitFor();
   await byId(A.page, 'chat-send').click();
   await byId(B.page, 'chat-log').filter({ hasText: 'hi from A' }).waitFor();
   await B.page.fill('[data-testid="chat-input"]', 'hi back');
@@ -190,6 +196,24 @@ test('the host agent link is cut and restored: a banner, then nothing lost or re
     const seen = (await terminalLines(p)).filter((l) => /^line\d+$/.test(l)).map((l) => Number(l.slice(4)));
     assert.deepEqual(seen, Array.from({ length: 600 }, (_, i) => i + 1));
   }
+});
+
+test("the partner's own connection drops: a banner, then the terminal resumes exactly", async () => {
+  await typeInTerminal(A.page, 'clear; for i in $(seq 1 300); do echo row$i; done; sleep 1; for i in $(seq 301 500); do echo row$i; done\n');
+  await waitForLine(B.page, /^row\d+$/);
+  pageProxy.block();
+  pageProxy.cut();
+  await byId(B.page, 'reconnect-banner').filter({ hasText: 'Connection lost' }).waitFor();
+  await shot(B.page, '12b-reconnecting');
+  pageProxy.unblock();
+  await byId(B.page, 'reconnect-banner').waitFor({ state: 'hidden', timeout: 30000 });
+  await waitForLine(B.page, /^row500$/, 30000);
+  const seen = (await terminalLines(B.page)).filter((l) => /^row\d+$/.test(l)).map((l) => Number(l.slice(3)));
+  // A reconnect may bring a snapshot of the screen instead of old history; either way no row
+  // is repeated or out of order, and the end is there.
+  assert.deepEqual(seen, [...seen].sort((x, y) => x - y));
+  assert.equal(new Set(seen).size, seen.length);
+  assert.equal(seen.at(-1), 500);
 });
 
 test('rematch inside the window ends the session without fault for either', async () => {
