@@ -120,7 +120,9 @@ async fn one_hop(path: &str, size: u64, n: usize) -> anyhow::Result<f64> {
         );
         total += got;
     }
-    Ok(mbps(total, start.elapsed()))
+    let rate = mbps(total, start.elapsed());
+    server.finish().await;
+    Ok(rate)
 }
 
 /// Runs the workload.
@@ -144,12 +146,23 @@ pub async fn run(quick: bool, reps: usize) -> anyhow::Result<Vec<Row>> {
         for rep in 0..reps {
             println!("   fan-out {n} viewers, repetition {}", rep + 1);
             hop.push(one_hop(&path, size as u64, n).await?);
-            let (a, f) = roulette(&relay, &path, size as u64, n, false).await?;
-            agg.push(a);
-            fast.push(f);
-            let (a, f) = roulette(&relay, &path, size as u64, n, true).await?;
-            agg_slow.push(a);
-            fast_slow.push(f);
+            // With and without the slow viewer, in alternating order, so that neither always
+            // runs first after the baseline.
+            let order = if rep % 2 == 0 {
+                [false, true]
+            } else {
+                [true, false]
+            };
+            for slow in order {
+                let (a, f) = roulette(&relay, &path, size as u64, n, slow).await?;
+                if slow {
+                    agg_slow.push(a);
+                    fast_slow.push(f);
+                } else {
+                    agg.push(a);
+                    fast.push(f);
+                }
+            }
         }
         let (a, aslow, f, fslow) = (
             Summary::of(&agg),

@@ -14,6 +14,7 @@ pub struct OneHop {
     /// Its address.
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    connections: tokio_util::task::TaskTracker,
 }
 
 impl Drop for OneHop {
@@ -27,11 +28,13 @@ impl OneHop {
     pub async fn start(command: Vec<String>) -> anyhow::Result<OneHop> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let connections = tokio_util::task::TaskTracker::new();
+        let tracker = connections.clone();
         let task = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 let _ = tcp.set_nodelay(true);
                 let command = command.clone();
-                tokio::spawn(async move {
+                tracker.spawn(async move {
                     let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
                         return;
                     };
@@ -73,7 +76,19 @@ impl OneHop {
                 });
             }
         });
-        Ok(OneHop { addr, task })
+        Ok(OneHop {
+            addr,
+            task,
+            connections,
+        })
+    }
+
+    /// Stops accepting and waits until every connection's task has ended and its PTY is gone,
+    /// so that the next measurement does not share the cores with this one's teardown.
+    pub async fn finish(self) {
+        self.task.abort();
+        self.connections.close();
+        self.connections.wait().await;
     }
 
     /// Connects a viewer.

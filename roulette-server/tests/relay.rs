@@ -249,6 +249,39 @@ async fn a_viewer_resumes_from_its_own_offset() {
 }
 
 #[tokio::test]
+async fn a_late_joiner_gets_the_current_screen_then_live_bytes() {
+    let server = TestServer::start().await;
+    let (mut host, guest) = paired(&server).await;
+    let token = guest.identity().1.unwrap();
+    drop(guest);
+    let screen = b"$ make\r\nbuilding...\r\n\x1b[1mdone\x1b[0m\r\n$ ";
+    host.send_frame(&out(0, screen)).await.unwrap();
+    self_fence(&mut host, "fence").await;
+    // A connection with no offset at all: a new tab, or a participant who just arrived.
+    let mut late = Connection::connect(&server.url, Endpoint::Participant, Some(&token), None)
+        .await
+        .unwrap();
+    let seen = expect(&mut late, "a snapshot", |i| {
+        matches!(i, Incoming::Frame(Frame::Snapshot { .. }))
+    })
+    .await;
+    let Some(Incoming::Frame(Frame::Snapshot { offset, data })) = seen.last() else {
+        unreachable!()
+    };
+    assert_eq!(*offset, screen.len() as u64);
+    let text = String::from_utf8_lossy(data);
+    assert!(text.contains("building..."), "{text:?}");
+    assert!(text.contains("done"), "{text:?}");
+    host.send_frame(&out(screen.len() as u64, b"ls\r\n"))
+        .await
+        .unwrap();
+    assert_eq!(
+        read_output(&mut late, screen.len() as u64, 4).await,
+        b"ls\r\n"
+    );
+}
+
+#[tokio::test]
 async fn a_viewer_too_far_behind_gets_the_screen_instead_of_the_history() {
     let mut config = test_config();
     config.limits.replay_bytes = 1024;
