@@ -103,6 +103,7 @@ impl Relay {
         let mut conn = Connection::connect(&self.url, Endpoint::Participant, None, None).await?;
         conn.send(&ClientMessage::FindPartner {
             kind: RoomKind::Pairing,
+            key: None,
         })
         .await?;
         until(&mut conn, |m| matches!(m, ServerMessage::Building { .. })).await?;

@@ -316,6 +316,7 @@ async fn look_for_partner(st: &State, conn: &mut Connection) -> Result<(), Clien
     } else {
         conn.send(&ClientMessage::FindPartner {
             kind: RoomKind::Pairing,
+            key: None,
         })
         .await
     }

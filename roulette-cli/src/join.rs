@@ -75,7 +75,10 @@ pub async fn run_join(opts: JoinOptions) -> anyhow::Result<()> {
                 Some(code) => ClientMessage::RedeemInvite {
                     code: Text::truncate(code.clone()),
                 },
-                None => ClientMessage::FindPartner { kind: opts.kind },
+                None => ClientMessage::FindPartner {
+                    kind: opts.kind,
+                    key: None,
+                },
             };
             conn.send(&first).await?;
         }

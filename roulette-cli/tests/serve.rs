@@ -66,12 +66,14 @@ async fn serve_needs_no_flags_and_logs_no_secrets() {
     host.0
         .send(&ClientMessage::FindPartner {
             kind: RoomKind::Pairing,
+            key: None,
         })
         .await
         .unwrap();
     guest
         .send(&ClientMessage::FindPartner {
             kind: RoomKind::Pairing,
+            key: None,
         })
         .await
         .unwrap();

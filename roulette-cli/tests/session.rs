@@ -170,6 +170,7 @@ async fn partner(relay: &Relay) -> Connection {
     guest
         .send(&ClientMessage::FindPartner {
             kind: RoomKind::Pairing,
+            key: None,
         })
         .await
         .unwrap();
@@ -469,6 +470,7 @@ async fn a_viewer_link_cut_mid_output_resumes_where_it_was() {
     guest
         .send(&ClientMessage::FindPartner {
             kind: RoomKind::Pairing,
+            key: None,
         })
         .await
         .unwrap();

@@ -29,6 +29,59 @@ pub struct ServerConfig {
     pub host_token_ttl: Duration,
     /// GitHub sign-in, when a client id and secret are configured.
     pub github: Option<GithubConfig>,
+    /// The chat roulette's limits (the `/chat` endpoint).
+    pub chat: ChatLimits,
+    /// Reverse proxies in front of the server whose `X-Forwarded-For` entries are trusted,
+    /// counted from the right. Zero: the header is ignored and the socket's peer is the client.
+    pub trusted_proxy_hops: usize,
+}
+
+/// The chat roulette's limits: anonymous strangers get little, and pay a little to queue.
+#[derive(Clone, Debug)]
+pub struct ChatLimits {
+    /// Chat messages a socket may send: one per this interval (no burst).
+    pub message_interval: Duration,
+    /// Longest chat message, in characters.
+    pub max_chars: usize,
+    /// Largest WebSocket message or frame, in bytes; larger ones close the socket (1009).
+    pub max_frame: usize,
+    /// Least time between two skips (or reports) of one socket.
+    pub skip_interval: Duration,
+    /// Most sockets open at once from one client address.
+    pub sockets_per_address: usize,
+    /// Most queue joins per client address per minute.
+    pub joins_per_minute: u32,
+    /// Violations from one address (within `ban_for`) that earn it a temporary ban.
+    pub violations_before_ban: u32,
+    /// How long a ban lasts.
+    pub ban_for: Duration,
+    /// Leading zero bits the proof of work needs.
+    pub pow_bits: u8,
+    /// Time a socket has to solve it.
+    pub pow_deadline: Duration,
+    /// How often the server pings a chat socket.
+    pub heartbeat: Duration,
+    /// Pings that may go unanswered before the socket is closed.
+    pub missed_heartbeats: u32,
+}
+
+impl Default for ChatLimits {
+    fn default() -> Self {
+        Self {
+            message_interval: Duration::from_secs(1),
+            max_chars: 500,
+            max_frame: 16 * 1024,
+            skip_interval: Duration::from_millis(500),
+            sockets_per_address: 3,
+            joins_per_minute: 5,
+            violations_before_ban: 10,
+            ban_for: Duration::from_secs(15 * 60),
+            pow_bits: 16,
+            pow_deadline: Duration::from_secs(10),
+            heartbeat: Duration::from_secs(15),
+            missed_heartbeats: 2,
+        }
+    }
 }
 
 /// An OAuth app on GitHub (or a stand-in speaking the same protocol, for tests).
@@ -128,6 +181,8 @@ impl Default for ServerConfig {
             ticket_ttl: Duration::from_secs(60),
             host_token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             github: None,
+            chat: ChatLimits::default(),
+            trusted_proxy_hops: 0,
         }
     }
 }

@@ -18,10 +18,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Shared;
 use crate::auth::Audience;
+use crate::chat::{ChatRules, Verdict};
 use crate::wiring::{ConnRef, Endpoint, LobbyCmd, Notice, Outbound, RoomCmd};
 
 /// Runs one connection to its end.
-pub async fn run_connection(socket: WebSocket, endpoint: Endpoint, shared: Arc<Shared>) {
+pub async fn run_connection(
+    socket: WebSocket,
+    endpoint: Endpoint,
+    shared: Arc<Shared>,
+    permit: Option<crate::gate::AddrPermit>,
+) {
     shared.metrics.connections.inc();
     shared.store.bump("connections", 1);
     let (sink, mut stream) = socket.split();
@@ -33,7 +39,11 @@ pub async fn run_connection(socket: WebSocket, endpoint: Endpoint, shared: Arc<S
         out_rx,
         stop.clone(),
         shared.shutdown.clone(),
-        shared.config.limits.ping_interval,
+        if endpoint == Endpoint::Chat {
+            shared.config.chat.heartbeat
+        } else {
+            shared.config.limits.ping_interval
+        },
     ));
     let conn = ConnRef {
         conn_id: shared.next_conn.fetch_add(1, Ordering::Relaxed),
@@ -42,9 +52,10 @@ pub async fn run_connection(socket: WebSocket, endpoint: Endpoint, shared: Arc<S
         notices: notice_tx,
     };
 
-    if let Some(participant) = handshake(&mut stream, &conn, &shared).await {
+    let addr = permit.as_ref().map(|p| p.addr.clone());
+    if let Some(participant) = handshake(&mut stream, &conn, &shared, addr.clone()).await {
         tracing::info!(conn = conn.conn_id, %participant, ?endpoint, "connection open");
-        read_loop(&mut stream, &mut notices, &conn, participant, &shared).await;
+        read_loop(&mut stream, &mut notices, &conn, participant, &shared, addr).await;
         tracing::info!(conn = conn.conn_id, %participant, "connection closed");
         let _ = shared
             .lobby
@@ -63,6 +74,9 @@ pub async fn run_connection(socket: WebSocket, endpoint: Endpoint, shared: Arc<S
         let _ = writer.await;
     })
     .await;
+    // The address's count goes down before the gauge does: whoever sees the gauge fall may
+    // open the next socket.
+    drop(permit);
     shared.metrics.connections.dec();
 }
 
@@ -75,6 +89,7 @@ async fn handshake(
     stream: &mut futures::stream::SplitStream<WebSocket>,
     conn: &ConnRef,
     shared: &Shared,
+    addr: Option<crate::gate::AddrKey>,
 ) -> Option<roulette_core::ParticipantId> {
     let deadline = tokio::time::Instant::now() + shared.config.limits.auth_deadline;
     let text = loop {
@@ -151,13 +166,20 @@ async fn handshake(
             Audience::Host,
         ],
         Endpoint::Host => &[Audience::HostTicket, Audience::Host],
+        // A chat client comes back (a window taking over a conversation) with its guest token.
+        Endpoint::Chat => &[Audience::ParticipantTicket, Audience::Participant],
     };
     let mut new_guest_token = None;
     let identity = match ticket {
         Some(t) => shared.auth.verify(&t, audiences).ok(),
         // Anonymous guest sign-in for terminal clients and bots.
-        None if conn.endpoint == Endpoint::Participant => {
-            let subject = format!("guest:{}", crate::auth::random_id());
+        None if conn.endpoint != Endpoint::Host => {
+            let kind = if conn.endpoint == Endpoint::Chat {
+                "chat"
+            } else {
+                "guest"
+            };
+            let subject = format!("{kind}:{}", crate::auth::random_id());
             let token = shared.auth.mint(
                 Audience::Participant,
                 &subject,
@@ -187,6 +209,7 @@ async fn handshake(
             conn: conn.clone(),
             resume_from,
             guest_token: new_guest_token,
+            addr,
             reply,
         })
         .await
@@ -209,7 +232,15 @@ fn is_lobby_message(m: &ClientMessage) -> bool {
             | ClientMessage::CancelSearch {}
             | ClientMessage::CreateInvite {}
             | ClientMessage::RedeemInvite { .. }
+            | ClientMessage::Insights {}
     )
+}
+
+async fn sleep_until(deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
 }
 
 fn tokio_now() -> std::time::Instant {
@@ -224,8 +255,20 @@ async fn read_loop(
     conn: &ConnRef,
     participant: roulette_core::ParticipantId,
     shared: &Shared,
+    addr: Option<crate::gate::AddrKey>,
 ) {
     let limits = &shared.config.limits;
+    let mut chat = (conn.endpoint == Endpoint::Chat).then(|| {
+        let rules = ChatRules::new(
+            shared.config.chat.clone(),
+            tokio_now(),
+            crate::auth::random_id(),
+        );
+        conn.send(&rules.challenge(tokio_now()));
+        rules
+    });
+    let mut heartbeat = tokio::time::interval(crate::chat::heartbeat_check(&shared.config.chat));
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut messages = TokenBucket::new(RateLimit::new(
         limits.messages_per_second,
         Duration::from_secs(1) / limits.messages_per_second.max(1),
@@ -244,6 +287,11 @@ async fn read_loop(
     let violation = |violations: &mut u32| {
         *violations += 1;
         shared.metrics.violations.inc();
+        if let Some(addr) = &addr {
+            let _ = shared
+                .lobby
+                .try_send(LobbyCmd::Violation { addr: addr.clone() });
+        }
         tracing::warn!(conn = conn.conn_id, %participant, count = *violations, "violation");
         *violations > limits.max_violations
     };
@@ -263,7 +311,24 @@ async fn read_loop(
                 continue;
             }
             () = shared.shutdown.cancelled() => return,
+            () = sleep_until(chat.as_ref().and_then(ChatRules::pow_deadline)), if room.is_none() => {
+                close(conn, CloseCode::ProofTimeout, "the challenge was not solved in time");
+                if let Some(addr) = &addr {
+                    let _ = shared.lobby.try_send(LobbyCmd::Violation { addr: addr.clone() });
+                }
+                return;
+            }
+            _ = heartbeat.tick(), if chat.is_some() => {
+                if chat.as_ref().is_some_and(|c| c.heartbeats_missed(tokio_now())) {
+                    close(conn, CloseCode::HeartbeatMissed, "no answer to pings");
+                    return;
+                }
+                continue;
+            }
         };
+        if let Some(rules) = &mut chat {
+            rules.heard(tokio_now());
+        }
         let message = match message {
             Some(Ok(m)) => m,
             // A read error: a message over the WebSocket layer's own cap (four times ours), bad
@@ -313,6 +378,23 @@ async fn read_loop(
                     continue;
                 }
                 shared.metrics.messages.inc();
+                if let Some(rules) = &mut chat {
+                    match rules.check(tokio_now(), &decoded) {
+                        Verdict::Pass => {}
+                        Verdict::Answer(answer) => {
+                            conn.send(&answer);
+                            continue;
+                        }
+                        Verdict::Refuse(code, text, counts) => {
+                            conn.send(&error(code, &text));
+                            if counts && violation(&mut violations) {
+                                close(conn, CloseCode::PolicyViolation, "too many violations");
+                                return;
+                            }
+                            continue;
+                        }
+                    }
+                }
                 if let ClientMessage::Hello { .. } = decoded {
                     conn.send(&error(ErrorCode::BadHandshake, "hello was already sent"));
                     if violation(&mut violations) {
@@ -338,6 +420,16 @@ async fn read_loop(
                         .await;
                 } else {
                     conn.send(&error(ErrorCode::NotMember, "you are not in a session"));
+                }
+            }
+            Message::Binary(_) if chat.is_some() => {
+                conn.send(&error(
+                    ErrorCode::Forbidden,
+                    "the chat roulette takes no binary frames",
+                ));
+                if violation(&mut violations) {
+                    close(conn, CloseCode::PolicyViolation, "too many bad frames");
+                    return;
                 }
             }
             Message::Binary(bytes) => {

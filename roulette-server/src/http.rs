@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,6 +34,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/ticket", post(ticket))
         .route("/ws", get(ws_participant))
         .route("/host", get(ws_host))
+        .route("/chat", get(ws_chat))
         .with_state(shared)
 }
 
@@ -171,7 +172,7 @@ fn upgrade(
         // Small buffers keep idle connections cheap; they grow for bursts.
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| run_connection(socket, endpoint, shared))
+        .on_upgrade(move |socket| run_connection(socket, endpoint, shared, None))
 }
 
 async fn ws_participant(
@@ -188,4 +189,68 @@ async fn ws_host(
     ws: WebSocketUpgrade,
 ) -> Response {
     upgrade(shared, headers, ws, Endpoint::Host)
+}
+
+/// The chat roulette: before the upgrade, the client's address (through the trusted proxy
+/// hops) must not be banned or have its share of sockets open; frames are capped small.
+async fn ws_chat(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !origin_allowed(&headers, &shared.config.allowed_origins) {
+        shared.metrics.violations.inc();
+        return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
+    }
+    let open = shared.metrics.connections.get();
+    if open >= 0 && open as usize >= shared.config.limits.max_connections {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let ip = crate::gate::client_ip(peer.ip(), forwarded, shared.config.trusted_proxy_hops);
+    let addr = shared.hasher.key(ip);
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if shared
+        .lobby
+        .send(crate::wiring::LobbyCmd::Admit {
+            addr: addr.clone(),
+            reply,
+        })
+        .await
+        .is_err()
+    {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    match answer.await {
+        Ok(Ok(())) => {}
+        Ok(Err(crate::gate::Refusal::Banned(left))) => {
+            let minutes = left.as_secs().div_ceil(60).max(1);
+            return (
+                StatusCode::FORBIDDEN,
+                format!("banned after repeated violations; try again in {minutes} min\n"),
+            )
+                .into_response();
+        }
+        Ok(Err(crate::gate::Refusal::TooManySockets)) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many connections from your address\n",
+            )
+                .into_response();
+        }
+        Err(_) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+        }
+    }
+    let permit = crate::gate::AddrPermit::new(addr, shared.lobby.clone());
+    let cap = shared.config.chat.max_frame;
+    ws.max_message_size(cap)
+        .max_frame_size(cap)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| run_connection(socket, Endpoint::Chat, shared, Some(permit)))
 }

@@ -37,9 +37,11 @@
 
 pub mod assets;
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod conn;
 pub mod error;
+pub mod gate;
 pub mod github;
 pub mod http;
 pub mod lobby;
@@ -51,7 +53,7 @@ pub mod terminal;
 pub mod viewer;
 pub mod wiring;
 
-pub use config::{GithubConfig, Limits, ServerConfig, default_data_dir};
+pub use config::{ChatLimits, GithubConfig, Limits, ServerConfig, default_data_dir};
 pub use error::ServerError;
 
 use std::net::SocketAddr;
@@ -79,6 +81,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Connection ids.
     pub next_conn: AtomicU64,
+    /// Hashes client addresses and chat match keys with this run's salt.
+    pub hasher: gate::AddrHasher,
 }
 
 /// A bound server, ready to run.
@@ -97,7 +101,13 @@ impl Server {
             source,
         })?;
         let metrics = metrics::Metrics::default();
-        let lobby = lobby::spawn_lobby(config.clone(), metrics.clone(), store.clone());
+        let hasher = gate::AddrHasher::random();
+        let lobby = lobby::spawn_lobby(
+            config.clone(),
+            metrics.clone(),
+            store.clone(),
+            hasher.clone(),
+        );
         let shared = Arc::new(Shared {
             auth: auth::Auth::new(&key),
             config,
@@ -106,6 +116,7 @@ impl Server {
             store,
             shutdown: CancellationToken::new(),
             next_conn: AtomicU64::new(1),
+            hasher,
         });
         Ok(Server { listener, shared })
     }
@@ -145,9 +156,12 @@ impl Server {
         use axum::serve::ListenerExt;
         // Terminal keystrokes and small frames must not wait for Nagle's algorithm.
         let listener = self.listener.tap_io(tune_socket);
-        axum::serve(listener, app.into_make_service())
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await?;
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await?;
         // Give connection tasks a moment to send their goodbyes.
         tokio::time::sleep(Duration::from_millis(50)).await;
         Ok(())

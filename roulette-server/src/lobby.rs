@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use crate::config::ServerConfig;
+use crate::gate::{AddrHasher, AddrKey, Gate};
 use crate::metrics::Metrics;
 use crate::room::{MemberInit, RoomInit, spawn_room};
 use crate::shared::{InProcess, SharedState};
@@ -19,11 +20,16 @@ use crate::wiring::{ConnRef, Endpoint, LobbyCmd, Notice, Outbound, RoomClosed, R
 
 const ADJECTIVES: &[&str] = &[
     "brave", "calm", "clever", "eager", "gentle", "happy", "jolly", "keen", "lively", "merry",
-    "nimble", "polite", "quick", "quiet", "sunny", "witty",
+    "nimble", "polite", "quick", "quiet", "sunny", "witty", "bold", "bright", "cheery", "cosy",
+    "daring", "fuzzy", "glad", "humble", "kind", "lucky", "mellow", "plucky", "proud", "rapid",
+    "sleepy", "snappy", "spry", "steady", "swift", "tidy", "upbeat", "vivid", "wise", "zesty",
 ];
 const NOUNS: &[&str] = &[
     "otter", "heron", "falcon", "badger", "lynx", "panda", "koala", "marten", "puffin", "orca",
-    "gecko", "ibis", "yak", "wombat", "finch", "newt",
+    "gecko", "ibis", "yak", "wombat", "finch", "newt", "beaver", "bison", "crane", "dingo",
+    "egret", "ferret", "gannet", "hare", "jackal", "kestrel", "lemur", "magpie", "narwhal",
+    "ocelot", "pelican", "quokka", "raven", "stoat", "tapir", "urchin", "vole", "walrus", "wren",
+    "zebra",
 ];
 
 /// A handle made of two words, different for neighbouring ids.
@@ -32,6 +38,16 @@ fn handle_for(participant: ParticipantId) -> String {
     let a = ADJECTIVES[(n >> 32) as usize % ADJECTIVES.len()];
     let b = NOUNS[(n >> 40) as usize % NOUNS.len()];
     format!("{a}-{b}-{}", participant.0)
+}
+
+/// A chat handle: two words drawn at random, nothing else (no number that would tell how many
+/// came before, or link two conversations).
+fn random_handle() -> String {
+    let mut bytes = [0u8; 4];
+    let _ = getrandom::fill(&mut bytes);
+    let a = ADJECTIVES[usize::from(u16::from_le_bytes([bytes[0], bytes[1]])) % ADJECTIVES.len()];
+    let b = NOUNS[usize::from(u16::from_le_bytes([bytes[2], bytes[3]])) % NOUNS.len()];
+    format!("{a}-{b}")
 }
 
 /// Viewer connections one participant may hold at once (several windows or devices).
@@ -46,6 +62,8 @@ struct Person {
     room: Option<(RoomId, mpsc::Sender<RoomCmd>)>,
     latency: Duration,
     last_kind: RoomKind,
+    /// A chat client's address key.
+    addr: Option<AddrKey>,
 }
 
 impl Person {
@@ -78,6 +96,9 @@ struct Lobby {
     /// Invites read from storage after a restart, by the inviter's match key, waiting for the
     /// inviter to connect again.
     dormant: HashMap<String, Vec<InviteRecord>>,
+    /// Per-address limits of chat sockets.
+    gate: Gate,
+    hasher: AddrHasher,
 }
 
 fn now() -> std::time::Instant {
@@ -85,9 +106,16 @@ fn now() -> std::time::Instant {
 }
 
 /// Starts the lobby actor.
-pub fn spawn_lobby(config: ServerConfig, metrics: Metrics, store: Store) -> mpsc::Sender<LobbyCmd> {
+pub fn spawn_lobby(
+    config: ServerConfig,
+    metrics: Metrics,
+    store: Store,
+    hasher: AddrHasher,
+) -> mpsc::Sender<LobbyCmd> {
     let (tx, mut rx) = mpsc::channel(4096);
     let mut lobby = Lobby {
+        gate: Gate::new(config.chat.clone()),
+        hasher,
         mm: Box::new(InProcess::new("local", config.matchmaker.clone())),
         config,
         people: HashMap::new(),
@@ -142,10 +170,26 @@ impl Lobby {
                 conn,
                 resume_from,
                 guest_token,
+                addr,
                 reply,
             } => {
-                let welcome = self.hello(subject, name, conn, resume_from, guest_token);
+                let welcome = self.hello(subject, name, conn, resume_from, guest_token, addr);
                 let _ = reply.send(welcome);
+            }
+            LobbyCmd::Admit { addr, reply } => {
+                let t = now();
+                let answer = match self.mm.ban_left(&addr.0, t) {
+                    Some(left) => Err(crate::gate::Refusal::Banned(left)),
+                    None => self.gate.admit(t, &addr),
+                };
+                let _ = reply.send(answer);
+            }
+            LobbyCmd::Release { addr } => self.gate.release(now(), &addr),
+            LobbyCmd::Violation { addr } => {
+                let t = now();
+                if self.gate.violation(t, &addr) {
+                    self.ban(t, &addr);
+                }
             }
             LobbyCmd::Request {
                 participant,
@@ -177,6 +221,7 @@ impl Lobby {
         conn: ConnRef,
         resume_from: Option<u64>,
         guest_token: Option<String>,
+        addr: Option<AddrKey>,
     ) -> Welcome {
         let participant = match self.by_subject.get(&subject) {
             Some(p) => *p,
@@ -187,6 +232,7 @@ impl Lobby {
                 p
             }
         };
+        let chat = conn.endpoint == Endpoint::Chat;
         let person = self.people.entry(participant).or_insert_with(|| Person {
             key: MatchKey::new(subject),
             name: name
@@ -195,16 +241,26 @@ impl Lobby {
                 })
                 .filter(|n| !n.is_empty())
                 .map(|n| n.chars().take(32).collect())
-                .unwrap_or_else(|| handle_for(participant)),
+                .unwrap_or_else(|| {
+                    if chat {
+                        random_handle()
+                    } else {
+                        handle_for(participant)
+                    }
+                }),
             ws: Vec::new(),
             agent: None,
             room: None,
             latency: Duration::from_millis(100),
             last_kind: RoomKind::Pairing,
+            addr: None,
         });
+        if addr.is_some() {
+            person.addr = addr;
+        }
         let replaced = match conn.endpoint {
             // A person may watch from several windows; the oldest goes beyond the cap.
-            Endpoint::Participant => {
+            Endpoint::Participant | Endpoint::Chat => {
                 person.ws.push(conn.clone());
                 (person.ws.len() > MAX_VIEWERS).then(|| person.ws.remove(0))
             }
@@ -298,7 +354,123 @@ impl Lobby {
         }
     }
 
+    fn endpoint_of(&self, participant: ParticipantId, conn_id: u64) -> Option<Endpoint> {
+        let p = self.people.get(&participant)?;
+        p.conns().find(|c| c.conn_id == conn_id).map(|c| c.endpoint)
+    }
+
+    /// Bans an address for the configured time and closes its chat sockets.
+    fn ban(&mut self, t: std::time::Instant, addr: &AddrKey) {
+        self.mm.ban(&addr.0, t + self.config.chat.ban_for);
+        tracing::warn!(
+            minutes = self.config.chat.ban_for.as_secs() / 60,
+            "an address was banned after repeated violations"
+        );
+        for p in self
+            .people
+            .values()
+            .filter(|p| p.addr.as_ref() == Some(addr))
+        {
+            for c in p.ws.iter().filter(|c| c.endpoint == Endpoint::Chat) {
+                let _ = c.out.try_send(Outbound::Close(CloseCode::Banned, "banned"));
+                let _ = c.notices.try_send(Notice::Close(CloseCode::Banned));
+            }
+        }
+    }
+
+    /// The figures for `/insights`: gauges now, and the aggregate counters from storage.
+    fn insights(&self, participant: ParticipantId, conn_id: u64) {
+        let Some(conn) = self
+            .people
+            .get(&participant)
+            .and_then(|p| p.conns().find(|c| c.conn_id == conn_id).cloned())
+        else {
+            return;
+        };
+        let gauge = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+        let online = gauge(self.metrics.connections.get());
+        let rooms = gauge(self.metrics.rooms.get());
+        let waiting = u32::try_from(self.mm.queue_len()).unwrap_or(u32::MAX);
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let counters = store.counters().await.unwrap_or_default();
+            let total = |name: &str| counters.get(name).copied().unwrap_or(0);
+            conn.send(&ServerMessage::Insights {
+                online,
+                waiting,
+                rooms,
+                connections_total: total("connections"),
+                conversations_total: total("conversations"),
+                messages_total: total("messages"),
+            });
+        });
+    }
+
+    /// The chat endpoint's rules for joining the queue: chat rooms only there (and only
+    /// there), joins limited per address, and the client's match key hashed again.
+    fn chat_join_rules(
+        &mut self,
+        participant: ParticipantId,
+        conn_id: u64,
+        kind: RoomKind,
+        key: Option<&str>,
+    ) -> Result<(), ServerMessage> {
+        let refuse = |code: ErrorCode, text: String| ServerMessage::Error {
+            code,
+            message: Text::truncate(text),
+        };
+        let from_chat = self.endpoint_of(participant, conn_id) == Some(Endpoint::Chat);
+        if from_chat != (kind == RoomKind::Chat) {
+            return Err(refuse(
+                ErrorCode::Forbidden,
+                "chat rooms are found on /chat, pairing sessions on /ws".into(),
+            ));
+        }
+        if !from_chat || self.mm.position(participant).is_some() {
+            return Ok(());
+        }
+        let t = now();
+        let addr = self.people.get(&participant).and_then(|p| p.addr.clone());
+        if let Some(addr) = addr
+            && let Err(retry) = self.gate.join(t, &addr)
+        {
+            return Err(refuse(
+                ErrorCode::RateLimited,
+                format!(
+                    "too many searches from your address; try again in {} s",
+                    retry.as_secs().max(1)
+                ),
+            ));
+        }
+        if let Some(key) = key {
+            let hashed = self.hasher.match_key(key);
+            if let Some(p) = self.people.get_mut(&participant) {
+                p.key = MatchKey::new(hashed);
+            }
+        }
+        Ok(())
+    }
+
     fn request(&mut self, participant: ParticipantId, conn_id: u64, message: ClientMessage) {
+        if let ClientMessage::Insights {} = message {
+            self.insights(participant, conn_id);
+            return;
+        }
+        if let ClientMessage::FindPartner { kind, key } = &message
+            && self
+                .people
+                .get(&participant)
+                .is_none_or(|p| p.room.is_none())
+            && let Err(refusal) = self.chat_join_rules(
+                participant,
+                conn_id,
+                *kind,
+                key.as_ref().map(|k| k.as_str()),
+            )
+        {
+            self.reply(participant, conn_id, &refusal);
+            return;
+        }
         let in_room = self
             .people
             .get(&participant)
@@ -308,7 +480,7 @@ impl Lobby {
             message: Text::truncate(text),
         };
         let kind = match &message {
-            ClientMessage::FindPartner { kind } => Some(*kind),
+            ClientMessage::FindPartner { kind, .. } => Some(*kind),
             ClientMessage::CreateInvite {} | ClientMessage::RedeemInvite { .. } => {
                 Some(RoomKind::Pairing)
             }
@@ -466,7 +638,14 @@ impl Lobby {
             store: self.store.clone(),
             lobby: self.me.clone(),
         });
-        self.store.bump("sessions", 1);
+        self.store.bump(
+            if m.kind == RoomKind::Chat {
+                "conversations"
+            } else {
+                "sessions"
+            },
+            1,
+        );
         for c in &m.partners {
             if let Some(p) = self.people.get_mut(&c.participant) {
                 p.room = Some((m.room, tx.clone()));
@@ -482,7 +661,7 @@ impl Lobby {
             return;
         };
         let removed = match endpoint {
-            Endpoint::Participant => {
+            Endpoint::Participant | Endpoint::Chat => {
                 let before = person.ws.len();
                 person.ws.retain(|c| c.conn_id != conn_id);
                 person.ws.len() < before

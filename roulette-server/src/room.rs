@@ -371,7 +371,14 @@ impl Room {
         let t = now();
         let s = &mut self.session;
         let result = match message {
-            ClientMessage::Chat { text } => s.handle_chat(t, p, &text),
+            ClientMessage::Chat { text } => {
+                let sent = s.handle_chat(t, p, &text);
+                if sent.is_ok() {
+                    // The count only; the text is never stored.
+                    self.store.bump("messages", 1);
+                }
+                sent
+            }
             ClientMessage::Typing {} => s.handle_typing(t, p),
             ClientMessage::AddIdea { text } => s.handle_add_idea(t, p, &text).map(drop),
             ClientMessage::Vote { idea, vote } => s.handle_vote(t, p, idea, vote),

@@ -63,7 +63,11 @@ pub trait SharedState: Send + 'static {
     /// Bans a client (by a key such as a hashed address) until `until`.
     fn ban(&mut self, who: &str, until: Instant);
     /// Whether a client is banned at `now`.
-    fn is_banned(&self, who: &str, now: Instant) -> bool;
+    fn is_banned(&self, who: &str, now: Instant) -> bool {
+        self.ban_left(who, now).is_some()
+    }
+    /// How much longer a client is banned, if it is.
+    fn ban_left(&self, who: &str, now: Instant) -> Option<Duration>;
 }
 
 /// Everything in this process: one node, nothing shared.
@@ -186,7 +190,10 @@ impl SharedState for InProcess {
         }
     }
 
-    fn is_banned(&self, who: &str, now: Instant) -> bool {
-        self.bans.get(who).is_some_and(|until| *until > now)
+    fn ban_left(&self, who: &str, now: Instant) -> Option<Duration> {
+        self.bans
+            .get(who)
+            .filter(|until| **until > now)
+            .map(|until| until.saturating_duration_since(now))
     }
 }

@@ -37,6 +37,8 @@ pub enum Endpoint {
     Participant,
     /// `/host`: a host agent, which is also its owner's participant.
     Host,
+    /// `/chat`: an anonymous chat-roulette client.
+    Chat,
 }
 
 /// A connection as other tasks reach it.
@@ -92,6 +94,8 @@ pub enum LobbyCmd {
         resume_from: Option<u64>,
         /// A new guest's token, to hand over in `welcome`.
         guest_token: Option<String>,
+        /// A chat socket's address key.
+        addr: Option<crate::gate::AddrKey>,
         /// The answer. The lobby also queues the `welcome` message itself, ahead of anything
         /// the room sends.
         reply: oneshot::Sender<Welcome>,
@@ -123,6 +127,23 @@ pub enum LobbyCmd {
     },
     /// A room ended.
     RoomClosed(RoomClosed),
+    /// May a chat socket from this address open? Counted if so.
+    Admit {
+        /// The address.
+        addr: crate::gate::AddrKey,
+        /// The answer.
+        reply: oneshot::Sender<Result<(), crate::gate::Refusal>>,
+    },
+    /// A chat socket from this address closed.
+    Release {
+        /// The address.
+        addr: crate::gate::AddrKey,
+    },
+    /// A chat socket from this address broke a rule.
+    Violation {
+        /// The address.
+        addr: crate::gate::AddrKey,
+    },
 }
 
 /// What a connection learns at hello.

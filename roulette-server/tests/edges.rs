@@ -267,7 +267,8 @@ async fn bad_frames_get_their_close_codes_and_the_server_is_unharmed() {
     assert_eq!(get(server.addr, "/healthz").await.0, 200);
     let mut fine = server.guest().await;
     fine.send(&ClientMessage::FindPartner {
-        kind: roulette_core::RoomKind::Chat,
+        kind: roulette_core::RoomKind::Pairing,
+        key: None,
     })
     .await
     .unwrap();

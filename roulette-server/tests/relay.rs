@@ -170,12 +170,14 @@ async fn after_the_host_reconnects_every_byte_arrives_exactly_once() {
     let mut guest = server.guest().await;
     host.send(&ClientMessage::FindPartner {
         kind: RoomKind::Pairing,
+        key: None,
     })
     .await
     .unwrap();
     guest
         .send(&ClientMessage::FindPartner {
             kind: RoomKind::Pairing,
+            key: None,
         })
         .await
         .unwrap();

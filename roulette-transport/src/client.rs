@@ -4,7 +4,8 @@ use roulette_core::{IdeaId, LineId, PromptId, RoomKind, Vote};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{
-    MAX_CHAT, MAX_IDEA, MAX_INVITE_CODE, MAX_PROMPT, MAX_REPORT, MAX_TICKET, MAX_VERSIONS,
+    MAX_CHAT, MAX_IDEA, MAX_INVITE_CODE, MAX_MATCH_KEY, MAX_NONCE, MAX_PROMPT, MAX_REPORT,
+    MAX_TICKET, MAX_VERSIONS,
 };
 use crate::text::{List, Text};
 
@@ -29,7 +30,19 @@ pub enum ClientMessage {
     FindPartner {
         /// Pairing session or chat-only room.
         kind: RoomKind,
+        /// Chat rooms: one queue slot per key. A client derives it from its agent's session id
+        /// by a salted hash (never the raw id); the server hashes it again before use.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<Text<MAX_MATCH_KEY>>,
     },
+    /// The answer to a proof-of-work `challenge`: a nonce such that SHA-256 of
+    /// `prefix ":" nonce` starts with the asked number of zero bits.
+    Solve {
+        /// The nonce, as text (decimal digits by convention).
+        nonce: Text<MAX_NONCE>,
+    },
+    /// Ask for the server's aggregate figures (`insights`).
+    Insights {},
     /// Leave the queue.
     CancelSearch {},
     /// Open an invite; the server answers with the code.
@@ -148,6 +161,8 @@ impl ClientMessage {
         match self {
             ClientMessage::Hello { .. } => "hello",
             ClientMessage::FindPartner { .. } => "find_partner",
+            ClientMessage::Solve { .. } => "solve",
+            ClientMessage::Insights {} => "insights",
             ClientMessage::CancelSearch {} => "cancel_search",
             ClientMessage::CreateInvite {} => "create_invite",
             ClientMessage::RedeemInvite { .. } => "redeem_invite",

@@ -41,6 +41,10 @@ pub enum CloseCode {
     Banned,
     /// 4010: the same participant connected again elsewhere; this connection is replaced.
     Replaced,
+    /// 4011: the proof of work was not solved in time.
+    ProofTimeout,
+    /// 4012: the connection missed its heartbeats (pongs).
+    HeartbeatMissed,
 }
 
 impl CloseCode {
@@ -64,6 +68,8 @@ impl CloseCode {
             CloseCode::RateLimited => 4008,
             CloseCode::Banned => 4009,
             CloseCode::Replaced => 4010,
+            CloseCode::ProofTimeout => 4011,
+            CloseCode::HeartbeatMissed => 4012,
         }
     }
 
@@ -82,6 +88,7 @@ impl CloseCode {
                 | CloseCode::TryAgainLater
                 | CloseCode::AuthTimeout
                 | CloseCode::RateLimited
+                | CloseCode::HeartbeatMissed
         )
     }
 
@@ -104,6 +111,8 @@ impl CloseCode {
         CloseCode::RateLimited,
         CloseCode::Banned,
         CloseCode::Replaced,
+        CloseCode::ProofTimeout,
+        CloseCode::HeartbeatMissed,
     ];
 }
 
@@ -176,6 +185,10 @@ pub enum ErrorCode {
     InviteInvalid,
     /// Neither partner can host.
     NoHost,
+    /// Queueing on the chat endpoint needs a solved proof of work first.
+    ProofRequired,
+    /// The proof of work does not hold.
+    ProofInvalid,
     /// Something else was refused.
     Refused,
     /// The server failed.

@@ -68,6 +68,8 @@ pub enum Endpoint {
     Participant,
     /// `/host`, as a host agent.
     Host,
+    /// `/chat`, the chat roulette: anonymous, with a proof of work before queueing.
+    Chat,
 }
 
 /// How much terminal output a client receives between acknowledgements.
@@ -100,6 +102,7 @@ pub fn ws_url(server: &str, endpoint: Endpoint) -> String {
     let path = match endpoint {
         Endpoint::Participant => "/ws",
         Endpoint::Host => "/host",
+        Endpoint::Chat => "/chat",
     };
     format!("{base}{path}")
 }

@@ -10,6 +10,7 @@ pub mod connect;
 pub mod frame;
 pub mod json;
 pub mod limits;
+pub mod pow;
 pub mod server;
 pub mod text;
 pub mod version;

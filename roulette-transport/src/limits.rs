@@ -27,6 +27,12 @@ pub const MAX_PROMPT: usize = 16 * 1024;
 pub const MAX_REPORT: usize = 4096;
 /// Longest handle or display name, in bytes.
 pub const MAX_NAME: usize = 64;
+/// A chat client's match key (a hex digest).
+pub const MAX_MATCH_KEY: usize = 128;
+/// A proof-of-work nonce.
+pub const MAX_NONCE: usize = 32;
+/// A proof-of-work challenge's prefix.
+pub const MAX_CHALLENGE: usize = 64;
 /// Longest human-readable error message, in bytes.
 pub const MAX_ERROR_MESSAGE: usize = 1024;
 /// Most protocol versions a client may offer.

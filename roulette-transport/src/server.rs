@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::codes::ErrorCode;
 use crate::limits::{
-    MAX_CHAT, MAX_ERROR_MESSAGE, MAX_IDEAS, MAX_INVITE_CODE, MAX_NAME, MAX_TICKET,
+    MAX_CHALLENGE, MAX_CHAT, MAX_ERROR_MESSAGE, MAX_IDEAS, MAX_INVITE_CODE, MAX_NAME, MAX_TICKET,
 };
 use crate::text::{List, Text};
 
@@ -263,6 +263,34 @@ pub enum ServerMessage {
         /// The stream position the server has reached.
         offset: u64,
     },
+    /// Chat endpoint: solve this before queueing (`solve`). Find a nonce such that SHA-256 of
+    /// `prefix ":" nonce` starts with `bits` zero bits, within the time given.
+    Challenge {
+        /// Random text chosen by the server.
+        prefix: Text<MAX_CHALLENGE>,
+        /// Leading zero bits required.
+        bits: u8,
+        /// Time left to answer.
+        expires_in_ms: u64,
+    },
+    /// The proof of work was accepted: the client may queue.
+    Solved {},
+    /// The answer to `insights`: what is happening now, and aggregate counters kept since the
+    /// server's first start. Nothing about any person.
+    Insights {
+        /// Connections open now.
+        online: u32,
+        /// People waiting for a partner now.
+        waiting: u32,
+        /// Rooms open now.
+        rooms: u32,
+        /// Connections since the first start.
+        connections_total: u64,
+        /// Chat conversations since the first start.
+        conversations_total: u64,
+        /// Chat messages since the first start.
+        messages_total: u64,
+    },
     /// The server is going away; reconnect after the given delay (plus jitter).
     Shutdown {
         /// Suggested delay before reconnecting.
@@ -414,6 +442,9 @@ impl ServerMessage {
             ServerMessage::Ended { .. } => "ended",
             ServerMessage::Ack { .. } => "ack",
             ServerMessage::Shutdown { .. } => "shutdown",
+            ServerMessage::Challenge { .. } => "challenge",
+            ServerMessage::Solved {} => "solved",
+            ServerMessage::Insights { .. } => "insights",
         }
     }
 }

@@ -31,7 +31,14 @@ fn client_examples() -> Vec<ClientMessage> {
         },
         FindPartner {
             kind: RoomKind::Pairing,
+            key: None,
         },
+        FindPartner {
+            kind: RoomKind::Chat,
+            key: Some(t("5f2b8c0e9a7d4c1b3e6f8a0d2c4b6e8f")),
+        },
+        Solve { nonce: t("48213") },
+        Insights {},
         CancelSearch {},
         CreateInvite {},
         RedeemInvite {
@@ -85,6 +92,8 @@ fn client_examples() -> Vec<ClientMessage> {
         match m {
             Hello { .. }
             | FindPartner { .. }
+            | Solve { .. }
+            | Insights {}
             | CancelSearch {}
             | CreateInvite {}
             | RedeemInvite { .. }
@@ -256,6 +265,20 @@ fn server_examples() -> Vec<ServerMessage> {
         Shutdown {
             reconnect_after_ms: 1_000,
         },
+        Challenge {
+            prefix: t("q7h2k9w4m1c8x5z3"),
+            bits: 16,
+            expires_in_ms: 10_000,
+        },
+        Solved {},
+        Insights {
+            online: 12,
+            waiting: 1,
+            rooms: 4,
+            connections_total: 1520,
+            conversations_total: 311,
+            messages_total: 4870,
+        },
     ];
     for m in &all {
         match m {
@@ -299,7 +322,10 @@ fn server_examples() -> Vec<ServerMessage> {
             | Latency { .. }
             | Ended { .. }
             | Ack { .. }
-            | Shutdown { .. } => {}
+            | Shutdown { .. }
+            | Challenge { .. }
+            | Solved {}
+            | Insights { .. } => {}
         }
     }
     all
@@ -369,6 +395,9 @@ fn the_protocol_document_shows_every_message() {
         MAX_PROMPT,
         MAX_REPORT,
         MAX_NAME,
+        MAX_MATCH_KEY,
+        MAX_NONCE,
+        MAX_CHALLENGE,
         MAX_ERROR_MESSAGE,
         MAX_VERSIONS,
         MAX_IDEAS,

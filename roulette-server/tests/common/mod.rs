@@ -1,6 +1,8 @@
 //! A real server on a loopback port for each test, shut down when dropped.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use roulette_server::{Server, ServerConfig};
 use roulette_transport::connect::{Connection, Endpoint, Incoming};
 use roulette_transport::{ClientMessage, Frame, ServerMessage};
@@ -174,12 +176,14 @@ pub async fn paired(server: &TestServer) -> (Connection, Connection) {
     let mut guest = server.guest().await;
     host.send(&ClientMessage::FindPartner {
         kind: roulette_core::RoomKind::Pairing,
+        key: None,
     })
     .await
     .unwrap();
     guest
         .send(&ClientMessage::FindPartner {
             kind: roulette_core::RoomKind::Pairing,
+            key: None,
         })
         .await
         .unwrap();
