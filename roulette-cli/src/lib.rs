@@ -1,8 +1,9 @@
 //! The `roulette` command's library: the host agent ([`host`]), the terminal participant
-//! ([`join`]) and the host's replay buffer ([`replay`]). `main.rs` only parses arguments and
+//! ([`join`]), the chat roulette's window ([`chat`]) and the host's replay buffer ([`replay`]). `main.rs` only parses arguments and
 //! calls these, so embedders (and the Node and Python bindings) can run them too.
 #![warn(missing_docs)]
 
+pub mod chat;
 pub mod console;
 pub mod host;
 pub mod join;

@@ -72,6 +72,19 @@ enum Cmd {
         #[arg(long)]
         invite: Option<String>,
     },
+    /// The chat roulette: talk to another developer who is waiting on an agent too.
+    Chat {
+        /// The server.
+        #[arg(long, env = "ROULETTE_SERVER", default_value = "http://127.0.0.1:7878")]
+        server: String,
+        /// One queue slot per key: a salted hash of an agent's session id (set by the hook).
+        #[arg(long, hide = true)]
+        key: Option<String>,
+        /// A file holding a guest token to come back as (a conversation found in the
+        /// background); read, then deleted.
+        #[arg(long, hide = true)]
+        token_file: Option<PathBuf>,
+    },
     /// A whole local demo: a server and a host agent running your shell, in this terminal.
     Demo {
         /// Address for the local server.
@@ -400,6 +413,23 @@ async fn main() -> anyhow::Result<()> {
                 kind: RoomKind::Pairing,
             })
             .await
+        }
+        Cmd::Chat {
+            server,
+            key,
+            token_file,
+        } => {
+            let token = match token_file {
+                Some(path) => {
+                    let token = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    let _ = std::fs::remove_file(&path);
+                    Some(token.trim().to_string())
+                }
+                None => None,
+            };
+            roulette_cli::chat::run_chat(roulette_cli::chat::ChatOptions { server, key, token })
+                .await
         }
         Cmd::Demo { listen, host } => {
             let data_dir = roulette_server::default_data_dir();
