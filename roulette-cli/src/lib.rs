@@ -4,7 +4,10 @@
 #![warn(missing_docs)]
 
 pub mod chat;
+pub mod claude;
 pub mod console;
+pub mod hook;
 pub mod host;
 pub mod join;
 pub mod replay;
+pub mod waiter;

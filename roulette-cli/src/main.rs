@@ -85,6 +85,34 @@ enum Cmd {
         #[arg(long, hide = true)]
         token_file: Option<PathBuf>,
     },
+    /// Add the chat roulette's hooks to Claude Code ($HOME/.claude/settings.json).
+    Init {
+        /// The chat server (default: the hook's own default, http://127.0.0.1:7878).
+        server_url: Option<String>,
+        /// How long a task runs before a partner is looked for.
+        #[arg(long, default_value = "30s")]
+        after: String,
+    },
+    /// Remove exactly the hooks `roulette init` added.
+    Uninstall,
+    /// What Claude Code runs on its hook events: `UserPromptSubmit` and `Stop`. Reads the hook's
+    /// JSON on stdin, prints nothing, always exits 0.
+    Hook {
+        /// `UserPromptSubmit` or `Stop` (or `wait`: the background waiter it starts).
+        event: String,
+        /// The chat server.
+        #[arg(long, env = "ROULETTE_SERVER", default_value = "http://127.0.0.1:7878")]
+        server: String,
+        /// How long a task runs before a partner is looked for.
+        #[arg(long, env = "ROULETTE_CHAT_AFTER", default_value = "30s", value_parser = humantime::parse_duration)]
+        after: Duration,
+        /// A task whose transcript has not changed for this long is not live.
+        #[arg(long, env = "ROULETTE_LIVE_WINDOW", default_value = "60s", value_parser = humantime::parse_duration, hide = true)]
+        live_window: Duration,
+        /// How often the waiter looks at the tasks.
+        #[arg(long, env = "ROULETTE_POLL", default_value = "1s", value_parser = humantime::parse_duration, hide = true)]
+        poll: Duration,
+    },
     /// A whole local demo: a server and a host agent running your shell, in this terminal.
     Demo {
         /// Address for the local server.
@@ -370,7 +398,12 @@ fn default_shell() -> Vec<String> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A hook never fails and never prints, whatever it was given.
+        Err(_) if std::env::args().nth(1).as_deref() == Some("hook") => return Ok(()),
+        Err(e) => e.exit(),
+    };
     match cli.command {
         Cmd::Serve {
             listen,
@@ -414,22 +447,92 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Cmd::Init { server_url, after } => {
+            humantime::parse_duration(&after)
+                .with_context(|| format!("--after {after}: not a duration"))?;
+            let path = roulette_cli::claude::settings_path()?;
+            let binary = std::env::current_exe().context("finding this program")?;
+            let after = (after != "30s").then_some(after.as_str());
+            match roulette_cli::claude::init(&path, &binary, server_url.as_deref(), after)? {
+                roulette_cli::claude::Edited::Unchanged => {
+                    println!(
+                        "{} already has the roulette hooks; nothing changed",
+                        path.display()
+                    );
+                }
+                roulette_cli::claude::Edited::Changed { backup } => {
+                    println!(
+                        "added the roulette hooks (UserPromptSubmit, Stop) to {}",
+                        path.display()
+                    );
+                    if let Some(b) = backup {
+                        println!("the previous file is kept as {}", b.display());
+                    }
+                    println!("`roulette uninstall` removes them again");
+                }
+            }
+            Ok(())
+        }
+        Cmd::Uninstall => {
+            let path = roulette_cli::claude::settings_path()?;
+            match roulette_cli::claude::uninstall(&path)? {
+                roulette_cli::claude::Edited::Unchanged => {
+                    println!("{} has no roulette hooks; nothing changed", path.display());
+                }
+                roulette_cli::claude::Edited::Changed { backup } => {
+                    println!("removed the roulette hooks from {}", path.display());
+                    if let Some(b) = backup {
+                        println!("the previous file is kept as {}", b.display());
+                    }
+                }
+            }
+            Ok(())
+        }
+        Cmd::Hook {
+            event,
+            server,
+            after,
+            live_window,
+            poll,
+        } => {
+            if event == "wait" {
+                let binary = std::env::current_exe().context("finding this program")?;
+                // The waiter shows nothing and never fails loudly.
+                let _ = roulette_cli::waiter::run_waiter(roulette_cli::waiter::WaiterOptions {
+                    server,
+                    after,
+                    live_window,
+                    poll,
+                    binary,
+                })
+                .await;
+            } else {
+                let args = [
+                    "--server".to_string(),
+                    server,
+                    "--after".into(),
+                    humantime::format_duration(after).to_string(),
+                    "--live-window".into(),
+                    humantime::format_duration(live_window).to_string(),
+                    "--poll".into(),
+                    humantime::format_duration(poll).to_string(),
+                ];
+                roulette_cli::hook::run_hook(&event, &args);
+            }
+            Ok(())
+        }
         Cmd::Chat {
             server,
             key,
             token_file,
         } => {
-            let token = match token_file {
-                Some(path) => {
-                    let token = std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?;
-                    let _ = std::fs::remove_file(&path);
-                    Some(token.trim().to_string())
-                }
-                None => None,
-            };
-            roulette_cli::chat::run_chat(roulette_cli::chat::ChatOptions { server, key, token })
-                .await
+            roulette_cli::chat::run_chat(roulette_cli::chat::ChatOptions {
+                server,
+                key,
+                token: None,
+                token_file,
+            })
+            .await
         }
         Cmd::Demo { listen, host } => {
             let data_dir = roulette_server::default_data_dir();

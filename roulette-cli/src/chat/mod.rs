@@ -27,6 +27,9 @@ pub struct ChatOptions {
     pub key: Option<String>,
     /// A guest token to come back as (a conversation found in the background).
     pub token: Option<String>,
+    /// A file holding such a token; read, then deleted, once this window holds the machine's
+    /// window lock (the waiter lets its own socket go when the file is gone).
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 /// Longest message typed, in characters (the server's limit).
@@ -133,6 +136,18 @@ pub fn key(view: &mut ChatView, key: KeyEvent) -> Action {
 pub async fn run_chat(opts: ChatOptions) -> anyhow::Result<()> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!("roulette chat needs a terminal");
+    }
+    // This window is the machine's chat window while it runs: the background waiter does not
+    // look for anyone else meanwhile. A second window still runs if asked for by hand.
+    let _window = crate::hook::state_dir()
+        .ok()
+        .and_then(|state| crate::waiter::window_lock(&state));
+    let mut opts = opts;
+    if let Some(path) = opts.token_file.take() {
+        let token = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let _ = std::fs::remove_file(&path);
+        opts.token = Some(token.trim().to_string());
     }
     let mut terminal = ratatui::init();
     let result = chat_loop(&mut terminal, opts).await;
@@ -268,7 +283,9 @@ async fn session(
                         Next::Nothing => None,
                         Next::Search => Some(find()),
                         Next::Solve { prefix, bits } => {
-                            view.say(Who::System, "Looking for someone who is waiting too...");
+                            if view.phase == Phase::Connecting {
+                                view.say(Who::System, "Looking for someone who is waiting too...");
+                            }
                             terminal.draw(|f| render(view, f)).context("drawing")?;
                             let nonce = tokio::task::spawn_blocking(move || {
                                 roulette_transport::pow::solve(&prefix, bits, 1 << 32)

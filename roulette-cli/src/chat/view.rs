@@ -70,6 +70,9 @@ pub struct ChatView {
     pub input: String,
     /// Whether the partner is typing.
     pub partner_typing: bool,
+    /// The server says this participant is in a room (a window that took a conversation over
+    /// knows it from `welcome`, before `matched` comes).
+    in_room: bool,
 }
 
 impl Default for ChatView {
@@ -96,6 +99,7 @@ impl ChatView {
             lines: Vec::new(),
             input: String::new(),
             partner_typing: false,
+            in_room: false,
         }
     }
 
@@ -116,19 +120,28 @@ impl ChatView {
     /// Applies a server message.
     pub fn apply(&mut self, message: &ServerMessage) -> Next {
         match message {
-            ServerMessage::Welcome { you, name, .. } => {
+            ServerMessage::Welcome {
+                you, name, room, ..
+            } => {
+                self.in_room = room.is_some();
+                if self.in_room {
+                    self.phase = Phase::Chatting;
+                }
                 self.me_id = Some(*you);
                 self.me = clean(name.as_str());
                 Next::Nothing
             }
             ServerMessage::Challenge { prefix, bits, .. } => {
-                self.phase = Phase::Connecting;
+                // A window that took a conversation over is in it already.
+                if !self.in_room {
+                    self.phase = Phase::Connecting;
+                }
                 Next::Solve {
                     prefix: prefix.as_str().to_string(),
                     bits: *bits,
                 }
             }
-            ServerMessage::Solved {} if self.partner.is_none() => Next::Search,
+            ServerMessage::Solved {} if self.partner.is_none() && !self.in_room => Next::Search,
             ServerMessage::Queued { online, .. } => {
                 self.phase = Phase::Searching;
                 self.online = Some(*online);
@@ -137,6 +150,7 @@ impl ChatView {
             ServerMessage::Matched { partner_name, .. } => {
                 let name = clean(partner_name.as_str());
                 self.phase = Phase::Chatting;
+                self.in_room = true;
                 self.say(
                     Who::System,
                     format!(
@@ -207,6 +221,7 @@ impl ChatView {
 
     fn ended(&mut self, reason: &EndReason) -> Next {
         let partner = self.partner.take().unwrap_or_else(|| "your partner".into());
+        self.in_room = false;
         self.partner_typing = false;
         self.phase = Phase::Searching;
         let mine = |p: &Option<ParticipantId>| p.is_some() && *p == self.me_id;

@@ -25,6 +25,11 @@ impl Tmux {
         }
     }
 
+    /// The tmux server's socket name (for `tmux -L`).
+    pub fn socket(&self) -> &str {
+        &self.socket
+    }
+
     pub fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
