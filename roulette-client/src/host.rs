@@ -24,6 +24,9 @@ pub struct HostConfig {
     pub invite: bool,
     /// Stop after one session.
     pub once: bool,
+    /// Report the agent's output as events too. Off by default: output that nobody takes
+    /// would pile up in memory.
+    pub show_output: bool,
 }
 
 /// A running host agent.
@@ -76,6 +79,7 @@ impl Host {
         opts.workdir = WorkDir::Temp;
         opts.invite = config.invite;
         opts.once = config.once;
+        opts.show_output = config.show_output;
         let (status_tx, status) = mpsc::unbounded_channel();
         let (local, local_rx) = mpsc::channel(64);
         let stop = CancellationToken::new();

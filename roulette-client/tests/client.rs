@@ -61,6 +61,7 @@ async fn a_host_and_a_participant_pair_talk_and_type() {
         command: vec!["sh".into()],
         invite: false,
         once: true,
+        show_output: false,
     })
     .unwrap();
     until(
@@ -192,6 +193,7 @@ async fn errors_carry_stable_codes() {
         command: vec![],
         invite: false,
         once: true,
+        show_output: false,
     });
     assert_eq!(host.unwrap_err().code(), "invalid_argument");
 }
