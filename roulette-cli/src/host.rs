@@ -146,11 +146,16 @@ pub enum HostError {
     Agent(#[from] roulette_pty::PtyError),
 }
 
+/// Most input kept for an agent that has not started yet.
+const EARLY_INPUT_MAX: usize = 64 * 1024;
+
 struct State {
     opts: HostOptions,
     agent: Option<Agent>,
     replay: Replay,
     applied_input: u64,
+    /// Input that arrived before the agent started (bounded), written as soon as it runs.
+    early_input: Vec<u8>,
     me: ParticipantId,
     driver: Option<ParticipantId>,
     filter: RemoteInputFilter,
@@ -179,6 +184,7 @@ pub async fn run_host(
         opts,
         agent: None,
         applied_input: 0,
+        early_input: Vec::new(),
         me: ParticipantId(0),
         driver: None,
         filter: RemoteInputFilter::default(),
@@ -332,6 +338,7 @@ async fn end_session(st: &mut State, reason: String) {
         .await;
     }
     st.in_session = false;
+    st.early_input.clear();
     st.replay.reset();
     st.applied_input = 0;
     st.driver = None;
@@ -371,6 +378,10 @@ async fn handle_incoming(
                             st.say(HostStatus::AgentStarted {
                                 workdir: agent.workdir().to_path_buf(),
                             });
+                            let early = std::mem::take(&mut st.early_input);
+                            if !early.is_empty() {
+                                let _ = agent.input().write(Bytes::from(early)).await;
+                            }
                             st.agent = Some(agent);
                         }
                         Err(e) => {
@@ -447,10 +458,19 @@ async fn handle_incoming(
             if st.driver != Some(st.me) {
                 data = Bytes::from(st.filter.filter(&data));
             }
-            if let Some(agent) = &st.agent
-                && !data.is_empty()
-            {
-                let _ = agent.input().write(data).await;
+            match &st.agent {
+                Some(agent) if !data.is_empty() => {
+                    let _ = agent.input().write(data).await;
+                }
+                Some(_) => {}
+                // The driver typed before the agent started (the session began a moment ago):
+                // kept, up to a bound, rather than lost.
+                None if st.in_session => {
+                    let room = EARLY_INPUT_MAX.saturating_sub(st.early_input.len());
+                    st.early_input
+                        .extend_from_slice(&data[..data.len().min(room)]);
+                }
+                None => {}
             }
         }
         Incoming::Frame(_) => {}
@@ -479,6 +499,7 @@ async fn handle_agent_event(
                 _ => None,
             };
             st.agent = None;
+            st.early_input.clear();
             st.say(HostStatus::AgentExited(code));
             if let Some(c) = conn {
                 c.send(&ClientMessage::Exit { code }).await?;
