@@ -2,39 +2,17 @@
 //! server on a loopback port. Typed into with send-keys, read with capture-pane.
 
 mod common;
-use common::Tmux;
+use common::{Server, Tmux, server_with};
 
 const BIN: &str = env!("CARGO_BIN_EXE_roulette");
 
-/// A real server on a loopback port, on a runtime of its own, for the length of a test.
-struct Server {
-    url: String,
-    _data: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
-}
-
 fn server() -> Server {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let mut config = roulette_server::ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data.path().to_path_buf(),
-        ..roulette_server::ServerConfig::default()
-    };
-    // Every window here comes from 127.0.0.1; the per-address caps (3 sockets, 5 searches a
-    // minute) have their own tests in roulette-server/tests/chat.rs.
-    config.chat.sockets_per_address = 8;
-    config.chat.joins_per_minute = 60;
-    let server = runtime
-        .block_on(roulette_server::Server::bind(config))
-        .unwrap();
-    let url = format!("http://{}", server.local_addr());
-    runtime.spawn(server.run());
-    Server {
-        url,
-        _data: data,
-        _runtime: runtime,
-    }
+    server_with(|config| {
+        // Every window here comes from 127.0.0.1; the per-address caps (3 sockets, 5 searches
+        // a minute) have their own tests in roulette-server/tests/chat.rs.
+        config.chat.sockets_per_address = 8;
+        config.chat.joins_per_minute = 60;
+    })
 }
 
 /// Starts `roulette chat` in a new tmux session; when it exits, its status stays on screen.

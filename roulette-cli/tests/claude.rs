@@ -4,7 +4,7 @@
 //! nothing when the task ends unmatched.
 
 mod common;
-use common::Tmux;
+use common::{Server, Tmux, server_with};
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
@@ -238,33 +238,8 @@ fn the_hook_prints_nothing_exits_0_and_refuses_bad_session_ids() {
     assert_eq!(status.code(), Some(0));
 }
 
-/// A real server on a loopback port, on its own runtime.
-struct Server {
-    url: String,
-    addr: std::net::SocketAddr,
-    _data: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
-}
-
 fn server() -> Server {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let config = roulette_server::ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data.path().to_path_buf(),
-        ..roulette_server::ServerConfig::default()
-    };
-    let server = runtime
-        .block_on(roulette_server::Server::bind(config))
-        .unwrap();
-    let addr = server.local_addr();
-    runtime.spawn(server.run());
-    Server {
-        url: format!("http://{addr}"),
-        addr,
-        _data: data,
-        _runtime: runtime,
-    }
+    server_with(|_| {})
 }
 
 /// The queue length the server reports.

@@ -91,3 +91,34 @@ impl Drop for Tmux {
         self.run(&["kill-server"]);
     }
 }
+
+/// A real server on a loopback port, on a runtime of its own, for the length of a test.
+pub struct Server {
+    pub url: String,
+    pub addr: std::net::SocketAddr,
+    _data: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// A server with the default configuration, changed by `configure`.
+pub fn server_with(configure: impl FnOnce(&mut roulette_server::ServerConfig)) -> Server {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut config = roulette_server::ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data.path().to_path_buf(),
+        ..roulette_server::ServerConfig::default()
+    };
+    configure(&mut config);
+    let server = runtime
+        .block_on(roulette_server::Server::bind(config))
+        .unwrap();
+    let addr = server.local_addr();
+    runtime.spawn(server.run());
+    Server {
+        url: format!("http://{addr}"),
+        addr,
+        _data: data,
+        _runtime: runtime,
+    }
+}
