@@ -146,6 +146,31 @@ pub enum HostError {
     Agent(#[from] roulette_pty::PtyError),
 }
 
+/// Flags that make an agent act without asking: a stranger must not get that by default.
+pub const UNSAFE_FLAGS: &[&str] = &[
+    "--dangerously-skip-permissions",
+    "bypassPermissions",
+    "--yolo",
+];
+
+/// Refuses an agent command line that switches off the agent's permission checks, unless the
+/// host allowed it locally and explicitly.
+pub fn check_agent_command<S: AsRef<str>>(command: &[S], allow_unsafe: bool) -> Result<(), String> {
+    if allow_unsafe {
+        return Ok(());
+    }
+    match command
+        .iter()
+        .map(AsRef::as_ref)
+        .find(|a| UNSAFE_FLAGS.iter().any(|u| a.contains(u)))
+    {
+        Some(flag) => Err(format!(
+            "refusing to give a stranger an agent started with {flag}; pass --allow-unsafe-agent-flags if you mean it"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Most input kept for an agent that has not started yet.
 const EARLY_INPUT_MAX: usize = 64 * 1024;
 

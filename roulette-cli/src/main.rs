@@ -37,6 +37,10 @@ enum Cmd {
         /// Extra origins allowed to open WebSockets (the server's own is always allowed).
         #[arg(long = "allow-origin")]
         allow_origins: Vec<String>,
+        /// Reverse proxies in front of the server whose X-Forwarded-For entries are believed,
+        /// counted from the right (0: the header is ignored).
+        #[arg(long, env = "ROULETTE_TRUSTED_PROXY_HOPS", default_value_t = 0)]
+        trusted_proxy_hops: usize,
         #[command(flatten)]
         times: SessionTimes,
     },
@@ -185,13 +189,6 @@ struct HostArgs {
     allow_unsafe_agent_flags: bool,
 }
 
-/// Flags that make an agent act without asking: a stranger must not get that by default.
-const UNSAFE_FLAGS: &[&str] = &[
-    "--dangerously-skip-permissions",
-    "bypassPermissions",
-    "--yolo",
-];
-
 fn host_options(
     args: &HostArgs,
     server: String,
@@ -203,14 +200,8 @@ fn host_options(
     } else {
         args.cmd.clone()
     };
-    if !args.allow_unsafe_agent_flags
-        && let Some(flag) = cmd
-            .iter()
-            .find(|a| UNSAFE_FLAGS.iter().any(|u| a.contains(u)))
-    {
-        bail!(
-            "refusing to give a stranger an agent started with {flag}; pass --allow-unsafe-agent-flags if you mean it"
-        );
+    if let Err(why) = roulette_cli::host::check_agent_command(&cmd, args.allow_unsafe_agent_flags) {
+        bail!("{why}");
     }
     let workdir = match &args.workdir {
         Some(dir) => {
@@ -409,6 +400,7 @@ async fn main() -> anyhow::Result<()> {
             listen,
             data_dir,
             allow_origins,
+            trusted_proxy_hops,
             times,
         } => {
             init_logs();
@@ -417,6 +409,7 @@ async fn main() -> anyhow::Result<()> {
                 data_dir: data_dir.unwrap_or_else(roulette_server::default_data_dir),
                 allowed_origins: allow_origins,
                 github: github_from_env()?,
+                trusted_proxy_hops,
                 ..roulette_server::ServerConfig::default()
             };
             times.apply(&mut config.session);

@@ -192,3 +192,28 @@ async fn idle_connections_stay_cheap() {
         "{per_connection} KiB of server memory per idle connection ({before} KiB -> {after} KiB)"
     );
 }
+
+#[test]
+fn host_refuses_an_agent_that_would_skip_its_permission_checks() {
+    let out = Command::new(BIN)
+        .args([
+            "host",
+            "--server",
+            "http://127.0.0.1:1",
+            "--cmd",
+            "claude",
+            "--dangerously-skip-permissions",
+        ])
+        .env("ROULETTE_TOKEN", "not-used")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "refusing to give a stranger an agent started with --dangerously-skip-permissions"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--allow-unsafe-agent-flags"), "{err}");
+}

@@ -27,6 +27,9 @@ pub struct HostConfig {
     /// Report the agent's output as events too. Off by default: output that nobody takes
     /// would pile up in memory.
     pub show_output: bool,
+    /// Allow agent flags that switch off its permission checks (such as
+    /// `--dangerously-skip-permissions`). Off by default: the partner is a stranger.
+    pub allow_unsafe_flags: bool,
 }
 
 /// A running host agent.
@@ -72,6 +75,8 @@ impl Host {
         if config.token.is_empty() {
             return Err(Error::InvalidArgument("a host token is needed".into()));
         }
+        roulette_cli::host::check_agent_command(&config.command, config.allow_unsafe_flags)
+            .map_err(Error::InvalidArgument)?;
         let mut opts = HostOptions::new(config.server, config.token);
         if !config.command.is_empty() {
             opts.command = config.command.iter().map(OsString::from).collect();

@@ -62,6 +62,7 @@ async fn a_host_and_a_participant_pair_talk_and_type() {
         invite: false,
         once: true,
         show_output: false,
+        allow_unsafe_flags: false,
     })
     .unwrap();
     until(
@@ -195,6 +196,27 @@ async fn errors_carry_stable_codes() {
         invite: false,
         once: true,
         show_output: false,
+        allow_unsafe_flags: false,
     });
     assert_eq!(host.unwrap_err().code(), "invalid_argument");
+    // An agent that would act without asking is refused unless allowed explicitly.
+    let unsafe_agent = |allow| {
+        Host::start(HostConfig {
+            server: server.url.clone(),
+            token: "t".into(),
+            command: vec!["claude".into(), "--dangerously-skip-permissions".into()],
+            invite: false,
+            once: true,
+            show_output: false,
+            allow_unsafe_flags: allow,
+        })
+    };
+    let refused = unsafe_agent(false).unwrap_err();
+    assert_eq!(refused.code(), "invalid_argument");
+    assert!(
+        refused
+            .to_string()
+            .contains("--dangerously-skip-permissions")
+    );
+    assert!(unsafe_agent(true).is_ok());
 }

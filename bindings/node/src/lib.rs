@@ -112,6 +112,7 @@ impl Host {
             invite: invite.unwrap_or(false),
             once: once.unwrap_or(true),
             show_output: output.unwrap_or(false),
+            allow_unsafe_flags: false,
         })
         .map_err(to_js)?;
         Ok(Host {

@@ -129,6 +129,7 @@ impl Host {
                 invite,
                 once,
                 show_output: output,
+                allow_unsafe_flags: false,
             })
             .map_err(to_py)?;
             Ok(Host {
