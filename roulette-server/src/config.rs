@@ -51,6 +51,9 @@ pub struct ChatLimits {
     pub sockets_per_address: usize,
     /// Most queue joins per client address per minute.
     pub joins_per_minute: u32,
+    /// Most invite redemptions per client address per minute (on every endpoint): guessing
+    /// codes is slow even before their 128 bits.
+    pub redeems_per_minute: u32,
     /// Violations from one address (within `ban_for`) that earn it a temporary ban.
     pub violations_before_ban: u32,
     /// How long a ban lasts.
@@ -74,6 +77,7 @@ impl Default for ChatLimits {
             skip_interval: Duration::from_millis(500),
             sockets_per_address: 3,
             joins_per_minute: 5,
+            redeems_per_minute: 10,
             violations_before_ban: 10,
             ban_for: Duration::from_secs(15 * 60),
             pow_bits: 16,

@@ -26,6 +26,7 @@ pub async fn run_connection(
     socket: WebSocket,
     endpoint: Endpoint,
     shared: Arc<Shared>,
+    addr: crate::gate::AddrKey,
     permit: Option<crate::gate::AddrPermit>,
 ) {
     shared.metrics.connections.inc();
@@ -52,7 +53,7 @@ pub async fn run_connection(
         notices: notice_tx,
     };
 
-    let addr = permit.as_ref().map(|p| p.addr.clone());
+    let addr = Some(addr);
     if let Some(participant) = handshake(&mut stream, &conn, &shared, addr.clone()).await {
         tracing::info!(conn = conn.conn_id, %participant, ?endpoint, "connection open");
         read_loop(&mut stream, &mut notices, &conn, participant, &shared, addr).await;
@@ -214,8 +215,13 @@ async fn handshake(
         })
         .await
         .ok()?;
-    let welcome = welcome.await.ok()?;
-    Some(welcome.participant)
+    match welcome.await.ok()? {
+        Ok(welcome) => Some(welcome.participant),
+        Err(code) => {
+            close(conn, code, "banned after repeated violations");
+            None
+        }
+    }
 }
 
 fn error(code: ErrorCode, message: &str) -> ServerMessage {

@@ -123,6 +123,7 @@ pub enum Refusal {
 struct Entry {
     sockets: usize,
     joins: TokenBucket,
+    redeems: TokenBucket,
     /// Violations within the current window, and when the window began.
     violations: u32,
     window_start: Instant,
@@ -147,9 +148,12 @@ impl Gate {
     fn entry(&mut self, now: Instant, addr: &AddrKey) -> &mut Entry {
         let per_join = Duration::from_secs(60) / self.limits.joins_per_minute.max(1);
         let joins = RateLimit::new(self.limits.joins_per_minute, per_join);
+        let per_redeem = Duration::from_secs(60) / self.limits.redeems_per_minute.max(1);
+        let redeems = RateLimit::new(self.limits.redeems_per_minute, per_redeem);
         self.entries.entry(addr.clone()).or_insert_with(|| Entry {
             sockets: 0,
             joins: TokenBucket::new(joins),
+            redeems: TokenBucket::new(redeems),
             violations: 0,
             window_start: now,
         })
@@ -177,6 +181,11 @@ impl Gate {
     /// A queue join: allowed, or how long until the next one is.
     pub fn join(&mut self, now: Instant, addr: &AddrKey) -> Result<(), Duration> {
         self.entry(now, addr).joins.try_take(now)
+    }
+
+    /// An invite redemption: allowed, or how long until the next one is.
+    pub fn redeem(&mut self, now: Instant, addr: &AddrKey) -> Result<(), Duration> {
+        self.entry(now, addr).redeems.try_take(now)
     }
 
     /// A violation; `true` when the address has now earned a ban (the count starts again).

@@ -151,8 +151,23 @@ fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     })
 }
 
+/// The client's address key: the socket's peer, or through the trusted proxy hops.
+fn client_addr(
+    shared: &Shared,
+    peer: std::net::SocketAddr,
+    headers: &HeaderMap,
+) -> crate::gate::AddrKey {
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let ip = crate::gate::client_ip(peer.ip(), forwarded, shared.config.trusted_proxy_hops);
+    shared.hasher.key(ip)
+}
+
 fn upgrade(
     shared: Arc<Shared>,
+    peer: std::net::SocketAddr,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
     endpoint: Endpoint,
@@ -172,23 +187,28 @@ fn upgrade(
         // Small buffers keep idle connections cheap; they grow for bursts.
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| run_connection(socket, endpoint, shared, None))
+        .on_upgrade(move |socket| {
+            let addr = client_addr(&shared, peer, &headers);
+            run_connection(socket, endpoint, shared, addr, None)
+        })
 }
 
 async fn ws_participant(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    upgrade(shared, headers, ws, Endpoint::Participant)
+    upgrade(shared, peer, headers, ws, Endpoint::Participant)
 }
 
 async fn ws_host(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    upgrade(shared, headers, ws, Endpoint::Host)
+    upgrade(shared, peer, headers, ws, Endpoint::Host)
 }
 
 /// The chat roulette: before the upgrade, the client's address (through the trusted proxy
@@ -207,12 +227,7 @@ async fn ws_chat(
     if open >= 0 && open as usize >= shared.config.limits.max_connections {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
     }
-    let forwarded = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok());
-    let ip = crate::gate::client_ip(peer.ip(), forwarded, shared.config.trusted_proxy_hops);
-    let addr = shared.hasher.key(ip);
+    let addr = client_addr(&shared, peer, &headers);
     let (reply, answer) = tokio::sync::oneshot::channel();
     if shared
         .lobby
@@ -246,11 +261,13 @@ async fn ws_chat(
             return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
         }
     }
-    let permit = crate::gate::AddrPermit::new(addr, shared.lobby.clone());
+    let permit = crate::gate::AddrPermit::new(addr.clone(), shared.lobby.clone());
     let cap = shared.config.chat.max_frame;
     ws.max_message_size(cap)
         .max_frame_size(cap)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| run_connection(socket, Endpoint::Chat, shared, Some(permit)))
+        .on_upgrade(move |socket| {
+            run_connection(socket, Endpoint::Chat, shared, addr, Some(permit))
+        })
 }

@@ -95,12 +95,13 @@ pub struct Server {
 impl Server {
     /// Opens the data directory (making the signing key on first start) and binds the port.
     pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
-        let (store, key) = store::Store::open(&config.data_dir)?;
+        let metrics = metrics::Metrics::default();
+        let (store, key) =
+            store::Store::open_counting(&config.data_dir, metrics.store_errors.clone())?;
         let listener = listen(config.listen).map_err(|source| ServerError::Listen {
             addr: config.listen,
             source,
         })?;
-        let metrics = metrics::Metrics::default();
         let hasher = gate::AddrHasher::random();
         let lobby = lobby::spawn_lobby(
             config.clone(),

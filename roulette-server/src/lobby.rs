@@ -173,8 +173,16 @@ impl Lobby {
                 addr,
                 reply,
             } => {
-                let welcome = self.hello(subject, name, conn, resume_from, guest_token, addr);
-                let _ = reply.send(welcome);
+                // A banned address gets no further, whatever its credentials.
+                let banned = addr
+                    .as_ref()
+                    .is_some_and(|a| self.mm.is_banned(&a.0, now()));
+                let answer = if banned {
+                    Err(CloseCode::Banned)
+                } else {
+                    Ok(self.hello(subject, name, conn, resume_from, guest_token, addr))
+                };
+                let _ = reply.send(answer);
             }
             LobbyCmd::Admit { addr, reply } => {
                 let t = now();
@@ -371,7 +379,7 @@ impl Lobby {
             .values()
             .filter(|p| p.addr.as_ref() == Some(addr))
         {
-            for c in p.ws.iter().filter(|c| c.endpoint == Endpoint::Chat) {
+            for c in p.conns() {
                 let _ = c.out.try_send(Outbound::Close(CloseCode::Banned, "banned"));
                 let _ = c.notices.try_send(Notice::Close(CloseCode::Banned));
             }
@@ -560,6 +568,24 @@ impl Lobby {
                 }
             }
             ClientMessage::RedeemInvite { code } => {
+                // Guessing codes is slowed per address, before any code is looked at.
+                let addr = self.people.get(&participant).and_then(|p| p.addr.clone());
+                if let Some(addr) = addr
+                    && let Err(retry) = self.gate.redeem(t, &addr)
+                {
+                    self.reply(
+                        participant,
+                        conn_id,
+                        &refuse(
+                            ErrorCode::RateLimited,
+                            &format!(
+                                "too many invite attempts from your address; try again in {} s",
+                                retry.as_secs().max(1)
+                            ),
+                        ),
+                    );
+                    return;
+                }
                 // Someone waiting in the queue who opens a friend's link goes to the friend;
                 // if the link is no good they keep their place at the head of the queue.
                 let was_queued = self.mm.position(participant).is_some();

@@ -24,6 +24,8 @@ pub struct Metrics {
     pub messages: Counter,
     /// Snapshots sent to late or lagging viewers.
     pub snapshots: Counter,
+    /// Writes to the database that failed (each attempt; they are retried in order).
+    pub store_errors: Counter,
 }
 
 impl Metrics {
@@ -62,6 +64,11 @@ impl Metrics {
             self.messages.clone(),
         );
         registry.register("snapshots", "Screen snapshots sent", self.snapshots.clone());
+        registry.register(
+            "store_errors",
+            "Failed attempts to write to the database (retried in order)",
+            self.store_errors.clone(),
+        );
         let mut out = String::new();
         if encode(&mut out, &registry).is_err() {
             out.clear();

@@ -2,10 +2,13 @@
 //! reports and aggregate counters. Nothing else: no chat, no terminal bytes, no addresses.
 //!
 //! The connection lives on its own thread; the rest of the server sends it commands and never
-//! waits for a write. A failed write is logged and the session goes on.
+//! waits for a write. A failed write (the disk full, the database locked by another program)
+//! is logged and counted, the session goes on, and the write is tried again, in order, until
+//! it succeeds: nothing is lost while the queue holds.
 
+use prometheus_client::metrics::counter::Counter;
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use tokio::sync::{mpsc, oneshot};
 
@@ -50,6 +53,10 @@ enum Command {
 
 /// Writes queued for the store thread before new ones are dropped (and logged).
 const STORE_QUEUE: usize = 10_000;
+/// Failed writes kept for retrying; beyond this the oldest are given up (and logged).
+const MAX_PENDING: usize = 10_000;
+/// How often failed writes are tried again.
+const RETRY_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// A handle to the store thread. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -123,25 +130,31 @@ fn signing_key(conn: &Connection) -> Result<[u8; 32], ServerError> {
 impl Store {
     /// Moves `conn` onto the store thread.
     pub fn start(conn: Connection) -> Store {
-        let (commands, mut rx) = mpsc::channel(STORE_QUEUE);
+        Store::start_counting(conn, Counter::default())
+    }
+
+    /// Moves `conn` onto the store thread; failed writes are counted in `errors`.
+    pub fn start_counting(conn: Connection, errors: Counter) -> Store {
+        let (commands, rx) = mpsc::channel(STORE_QUEUE);
         std::thread::Builder::new()
             .name("roulette-store".into())
-            .spawn(move || {
-                while let Some(command) = rx.blocking_recv() {
-                    if let Err(e) = apply(&conn, command) {
-                        // Persisting failed (disk full, database locked): the session goes on.
-                        tracing::error!(error = %e, "could not persist");
-                    }
-                }
-            })
+            .spawn(move || run(&conn, rx, &errors))
             .ok();
         Store { commands }
     }
 
     /// Opens the database in `data_dir` and starts the store thread.
     pub fn open(data_dir: &Path) -> Result<(Store, [u8; 32]), ServerError> {
+        Store::open_counting(data_dir, Counter::default())
+    }
+
+    /// The same, counting failed writes in `errors`.
+    pub fn open_counting(
+        data_dir: &Path,
+        errors: Counter,
+    ) -> Result<(Store, [u8; 32]), ServerError> {
         let (conn, key) = open_database(data_dir)?;
-        Ok((Store::start(conn), key))
+        Ok((Store::start_counting(conn, errors), key))
     }
 
     fn send(&self, command: Command) {
@@ -202,30 +215,113 @@ impl Store {
     }
 }
 
-fn apply(conn: &Connection, command: Command) -> Result<(), rusqlite::Error> {
+/// A write the store thread keeps until it succeeds.
+#[derive(Debug)]
+enum Write {
+    SaveInvite(InviteRecord),
+    DeleteInvite(String),
+    AddReport(ReportRecord),
+    Bump(&'static str, u64),
+}
+
+/// The store thread: reads are answered at once; writes go through a queue of their own, in
+/// order, and one that fails stays at its head until it succeeds.
+fn run(conn: &Connection, mut rx: mpsc::Receiver<Command>, errors: &Counter) {
+    let mut pending: VecDeque<Write> = VecDeque::new();
+    loop {
+        let command = if pending.is_empty() {
+            match rx.blocking_recv() {
+                Some(c) => Some(c),
+                None => return,
+            }
+        } else {
+            match rx.try_recv() {
+                Ok(c) => Some(c),
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    std::thread::sleep(RETRY_EVERY);
+                    None
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+            }
+        };
+        match command.map(split) {
+            Some(Ok(write)) => pending.push_back(write),
+            Some(Err(read)) => {
+                if let Err(e) = answer(conn, read) {
+                    tracing::error!(error = %e, "could not read from the database");
+                }
+            }
+            None => {}
+        }
+        while let Some(write) = pending.front() {
+            match apply(conn, write) {
+                Ok(()) => {
+                    pending.pop_front();
+                }
+                Err(e) => {
+                    // The disk is full or another program holds the database: the session goes
+                    // on, and this write is tried again before any later one.
+                    errors.inc();
+                    tracing::error!(error = %e, waiting = pending.len(), "could not persist; will retry");
+                    break;
+                }
+            }
+        }
+        if pending.len() > MAX_PENDING {
+            pending.pop_front();
+            tracing::error!("gave up a record after the database failed for too long");
+        }
+        if rx.is_closed() && rx.is_empty() && pending.is_empty() {
+            return;
+        }
+    }
+}
+
+/// A command as a write, or as a read to answer.
+fn split(command: Command) -> Result<Write, Command> {
     match command {
-        Command::SaveInvite(r) => {
+        Command::SaveInvite(r) => Ok(Write::SaveInvite(r)),
+        Command::DeleteInvite(h) => Ok(Write::DeleteInvite(h)),
+        Command::AddReport(r) => Ok(Write::AddReport(r)),
+        Command::Bump(n, by) => Ok(Write::Bump(n, by)),
+        read => Err(read),
+    }
+}
+
+fn apply(conn: &Connection, write: &Write) -> Result<(), rusqlite::Error> {
+    match write {
+        Write::SaveInvite(r) => {
             conn.execute(
                 "INSERT OR REPLACE INTO invites (hash, inviter_key, expires_unix) VALUES (?1, ?2, ?3)",
                 params![r.hash_hex, r.inviter_key, r.expires_unix as i64],
             )?;
         }
-        Command::DeleteInvite(hash) => {
+        Write::DeleteInvite(hash) => {
             conn.execute("DELETE FROM invites WHERE hash = ?1", params![hash])?;
         }
-        Command::AddReport(r) => {
+        Write::AddReport(r) => {
             conn.execute(
                 "INSERT INTO reports (at_unix, reporter_key, reported_key, reason) VALUES (?1, ?2, ?3, ?4)",
                 params![r.at_unix as i64, r.reporter_key, r.reported_key, r.reason],
             )?;
         }
-        Command::Bump(name, by) => {
+        Write::Bump(name, by) => {
             conn.execute(
                 "INSERT INTO counters (name, value) VALUES (?1, ?2)
                  ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-                params![name, by as i64],
+                params![name, *by as i64],
             )?;
         }
+    }
+    Ok(())
+}
+
+fn answer(conn: &Connection, command: Command) -> Result<(), rusqlite::Error> {
+    match command {
+        Command::SaveInvite(_)
+        | Command::DeleteInvite(_)
+        | Command::AddReport(_)
+        | Command::Bump(..) => {}
         Command::Counters(reply) => {
             let mut stmt = conn.prepare("SELECT name, value FROM counters")?;
             let rows = stmt

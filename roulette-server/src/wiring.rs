@@ -98,7 +98,7 @@ pub enum LobbyCmd {
         addr: Option<crate::gate::AddrKey>,
         /// The answer. The lobby also queues the `welcome` message itself, ahead of anything
         /// the room sends.
-        reply: oneshot::Sender<Welcome>,
+        reply: oneshot::Sender<Result<Welcome, roulette_transport::CloseCode>>,
     },
     /// A lobby request from a participant.
     Request {
