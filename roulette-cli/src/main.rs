@@ -41,6 +41,10 @@ enum Cmd {
         /// counted from the right (0: the header is ignored).
         #[arg(long, env = "ROULETTE_TRUSTED_PROXY_HOPS", default_value_t = 0)]
         trusted_proxy_hops: usize,
+        /// How far behind (in time at its own pace) a viewer may fall before it skips ahead to
+        /// the current screen (default 150ms).
+        #[arg(long, value_parser = humantime::parse_duration, hide_short_help = true)]
+        viewer_max_backlog: Option<Duration>,
         #[command(flatten)]
         times: SessionTimes,
     },
@@ -401,6 +405,7 @@ async fn main() -> anyhow::Result<()> {
             data_dir,
             allow_origins,
             trusted_proxy_hops,
+            viewer_max_backlog,
             times,
         } => {
             init_logs();
@@ -413,6 +418,9 @@ async fn main() -> anyhow::Result<()> {
                 ..roulette_server::ServerConfig::default()
             };
             times.apply(&mut config.session);
+            if let Some(backlog) = viewer_max_backlog {
+                config.limits.max_backlog = backlog;
+            }
             serve(config).await
         }
         Cmd::Token { data_dir, days } => {
