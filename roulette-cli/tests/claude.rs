@@ -319,6 +319,15 @@ fn a_long_task_finds_a_partner_in_the_background_and_opens_one_window() {
     });
     let stranger_screen = tmux.wait_for("stranger", "You are talking to ");
     tmux.wait_for("desk:1", "You are talking to ");
+    // The window got its token in a file, never on its command line (where `ps` shows it).
+    let pid = tmux.run(&["list-panes", "-t", "desk:1", "-F", "#{pane_pid}"]);
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", pid.trim())).unwrap();
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    assert!(cmdline.contains("--token-file"), "{cmdline}");
+    assert!(
+        !cmdline.contains("eyJ"),
+        "a token on the command line: {cmdline}"
+    );
     tmux.keys("desk:1", &["hi from the long task", "Enter"]);
     tmux.wait_for("stranger", "hi from the long task");
     tmux.keys("stranger", &["hello, waiting too?", "Enter"]);

@@ -197,3 +197,71 @@ async fn repeated_violations_ban_the_address_on_every_endpoint() {
     // The server itself is fine.
     assert_eq!(get(server.addr, "/healthz").await.0, 200);
 }
+
+/// The signing key, read from the data directory as an attacker with a copy of it would; the
+/// tokens below differ from a valid one in one way each.
+fn forge(server: &TestServer, alg: jsonwebtoken::Algorithm, exp_offset: i64) -> String {
+    let conn = rusqlite::Connection::open(roulette_server::store::db_path(server.data_dir.path()))
+        .unwrap();
+    let key: Vec<u8> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'signing_key'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let claims = serde_json::json!({
+        "sub": "guest:forged",
+        "aud": "roulette:participant",
+        "iat": now,
+        "exp": now + exp_offset,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(alg),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(&key),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn expired_tokens_other_algorithms_and_unsigned_tokens_are_refused() {
+    use jsonwebtoken::Algorithm;
+    let server = TestServer::start().await;
+    let try_token = |token: String| {
+        let url = server.url.clone();
+        async move {
+            Connection::connect(&url, Endpoint::Participant, Some(&token), None)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.close_code())
+        }
+    };
+    // The control: the same claims, signed as the server signs, are accepted.
+    assert_eq!(
+        try_token(forge(&server, Algorithm::HS256, 3600)).await,
+        Ok(())
+    );
+    // Expired an hour ago.
+    assert_eq!(
+        try_token(forge(&server, Algorithm::HS256, -3600)).await,
+        Err(Some(CloseCode::Unauthorized))
+    );
+    // Another algorithm with the same key: the algorithm is pinned.
+    assert_eq!(
+        try_token(forge(&server, Algorithm::HS512, 3600)).await,
+        Err(Some(CloseCode::Unauthorized))
+    );
+    // Unsigned (`alg: none`), with the signature cut off.
+    let good = forge(&server, Algorithm::HS256, 3600);
+    let claims = good.split('.').nth(1).unwrap();
+    let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{claims}.");
+    assert_eq!(
+        try_token(unsigned).await,
+        Err(Some(CloseCode::Unauthorized))
+    );
+}
