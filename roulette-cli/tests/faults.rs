@@ -9,20 +9,45 @@ use std::time::Duration;
 const BIN: &str = env!("CARGO_BIN_EXE_roulette");
 const CLIENTS: usize = 200;
 
-fn serve(port: u16, data: &std::path::Path) -> Child {
-    Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+/// A child process killed when dropped, so that a failing test leaves no relay behind.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Killed {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Killed {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+fn serve(port: u16, data: &std::path::Path) -> Killed {
+    Killed(
+        Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -157,23 +182,25 @@ async fn a_stopped_viewer_holds_back_nobody_and_costs_little_memory() {
     let data = tempfile::tempdir().unwrap();
     // Generous enough that the debug-built viewer in this test never skips ahead: what is
     // measured is whether it gets every byte while the other one is stopped.
-    let mut server = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--viewer-max-backlog",
-            "60s",
-            "--planning-time",
-            "0s",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = Killed(
+        Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--viewer-max-backlog",
+                "60s",
+                "--planning-time",
+                "0s",
+                "--data-dir",
+            ])
+            .arg(data.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     drop(connect_when_up(&url).await);
     let token = String::from_utf8(
         Command::new(BIN)
