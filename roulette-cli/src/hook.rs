@@ -138,18 +138,26 @@ pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Takes the lock file at `path` (made if missing) unless another process holds it; the lock
+/// lasts as long as the returned file is open.
+pub fn try_lock_file(path: &Path) -> Option<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .ok()?;
+    file.try_lock().ok()?;
+    Some(file)
+}
+
 /// Starts `roulette hook wait` in the background unless one runs already (it holds the
 /// waiter lock). It is detached: its own process group, no terminal, no output.
 fn start_waiter(state: &Path, args: &[String]) -> anyhow::Result<()> {
     use std::os::unix::process::CommandExt;
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(state.join("waiter.lock"))?;
-    if lock.try_lock().is_err() {
+    let Some(lock) = try_lock_file(&state.join("waiter.lock")) else {
         return Ok(());
-    }
+    };
     // Released before the waiter takes it; if two hooks race, the second waiter finds it taken
     // and ends.
     drop(lock);

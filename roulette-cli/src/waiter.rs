@@ -16,7 +16,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::hook::{Task, create_private_dir, tasks_dir};
+use crate::hook::{Task, create_private_dir, tasks_dir, try_lock_file};
 
 /// How the waiter behaves.
 #[derive(Clone, Debug)]
@@ -36,14 +36,7 @@ pub struct WaiterOptions {
 /// Holds the lock that says a chat window is open on this machine.
 pub fn window_lock(state: &Path) -> Option<File> {
     create_private_dir(state).ok()?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(state.join("window.lock"))
-        .ok()?;
-    file.try_lock().ok()?;
-    Some(file)
+    try_lock_file(&state.join("window.lock"))
 }
 
 fn window_open(state: &Path) -> bool {
@@ -75,13 +68,12 @@ pub fn match_key(state: &Path, session_id: &str) -> anyhow::Result<String> {
         .collect())
 }
 
+/// Writes a file only its owner can read (a temporary file is made 0600, then renamed).
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().context("no folder")?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut tmp, text.as_bytes())?;
     tmp.persist(path)?;
-    let _ = std::fs::OpenOptions::new().mode(0o600).open(path);
     Ok(())
 }
 
@@ -158,15 +150,10 @@ impl Tasks {
 pub async fn run_waiter(opts: WaiterOptions) -> anyhow::Result<()> {
     let state = crate::hook::state_dir()?;
     create_private_dir(&state)?;
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(state.join("waiter.lock"))?;
-    if lock.try_lock().is_err() {
+    let Some(_lock) = try_lock_file(&state.join("waiter.lock")) else {
         // Another waiter runs.
         return Ok(());
-    }
+    };
     let mut tasks = Tasks::default();
     let mut search: Option<Search> = None;
     let mut tick = tokio::time::interval(opts.poll);

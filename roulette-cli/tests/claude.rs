@@ -283,21 +283,46 @@ fn task_input(session: &str, transcript: &Path) -> String {
     )
 }
 
-#[test]
-fn a_long_task_finds_a_partner_in_the_background_and_opens_one_window() {
+/// A server, a home with a transcript file, and a tmux "desktop" where windows open (with
+/// the same HOME as the hook, as on a real desktop); `terminal` opens a window there.
+struct Desk {
+    server: Server,
+    tmux: Tmux,
+    home: tempfile::TempDir,
+    transcript: std::path::PathBuf,
+    terminal: String,
+}
+
+fn desk() -> Desk {
     let server = server();
     let tmux = Tmux::new();
     let home = tempfile::tempdir().unwrap();
     let transcript = home.path().join("transcript.jsonl");
     std::fs::write(&transcript, "{}\n").unwrap();
-    // The "desktop": a tmux session where windows open.
     tmux.start("desk", "sleep 600");
-    // Windows get the same HOME as the hook, as on a real desktop.
     let terminal = format!(
         "tmux -L {} new-window -t desk -e HOME={}",
         tmux.socket(),
         home.path().display()
     );
+    Desk {
+        server,
+        tmux,
+        home,
+        transcript,
+        terminal,
+    }
+}
+
+#[test]
+fn a_long_task_finds_a_partner_in_the_background_and_opens_one_window() {
+    let Desk {
+        server,
+        tmux,
+        home,
+        transcript,
+        terminal,
+    } = desk();
     let env = waiter_env(&server, &terminal);
     let out = hook(
         home.path(),
@@ -365,13 +390,13 @@ fn wait_for_waiter_to_exit(home: &Path) {
 
 #[test]
 fn a_task_that_ends_before_anyone_is_found_shows_nothing() {
-    let server = server();
-    let tmux = Tmux::new();
-    let home = tempfile::tempdir().unwrap();
-    let transcript = home.path().join("transcript.jsonl");
-    std::fs::write(&transcript, "{}\n").unwrap();
-    tmux.start("desk", "sleep 600");
-    let terminal = format!("tmux -L {} new-window -t desk", tmux.socket());
+    let Desk {
+        server,
+        tmux,
+        home,
+        transcript,
+        terminal,
+    } = desk();
     let env = waiter_env(&server, &terminal);
     let input = task_input("task-9", &transcript);
     hook(home.path(), "UserPromptSubmit", &input, &env);

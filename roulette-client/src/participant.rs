@@ -46,9 +46,12 @@ pub struct Identity {
     pub token: Option<String>,
 }
 
-enum Command {
-    Send(ClientMessage, oneshot::Sender<Result<(), Error>>),
-    Input(Bytes, oneshot::Sender<Result<(), Error>>),
+/// What the connection's task is asked to send, and where to say how it went.
+struct Command(Outgoing, oneshot::Sender<Result<(), Error>>);
+
+enum Outgoing {
+    Message(ClientMessage),
+    Input(Bytes),
 }
 
 /// A connected participant.
@@ -62,9 +65,9 @@ pub struct Participant {
 
 impl std::fmt::Debug for Command {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Command::Send(m, _) => write!(f, "Send({})", m.kind()),
-            Command::Input(b, _) => write!(f, "Input({} bytes)", b.len()),
+        match &self.0 {
+            Outgoing::Message(m) => write!(f, "Send({})", m.kind()),
+            Outgoing::Input(b) => write!(f, "Input({} bytes)", b.len()),
         }
     }
 }
@@ -129,14 +132,19 @@ impl Participant {
         self.events.lock().await.recv().await
     }
 
-    /// Sends a message.
-    pub async fn send(&self, message: ClientMessage) -> Result<(), Error> {
+    /// Hands `outgoing` to the connection's task and waits until it is sent.
+    async fn ask(&self, outgoing: Outgoing) -> Result<(), Error> {
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(Command::Send(message, reply))
+            .send(Command(outgoing, reply))
             .await
             .map_err(|_| Error::Closed(None))?;
         answer.await.map_err(|_| Error::Closed(None))?
+    }
+
+    /// Sends a message.
+    pub async fn send(&self, message: ClientMessage) -> Result<(), Error> {
+        self.ask(Outgoing::Message(message)).await
     }
 
     /// Sends a message given as JSON (`{"type":"chat","text":"hi"}`); it is checked first.
@@ -152,12 +160,7 @@ impl Participant {
 
     /// Sends terminal input (only the driver's reaches the agent).
     pub async fn input(&self, data: Bytes) -> Result<(), Error> {
-        let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(Command::Input(data, reply))
-            .await
-            .map_err(|_| Error::Closed(None))?;
-        answer.await.map_err(|_| Error::Closed(None))?
+        self.ask(Outgoing::Input(data)).await
     }
 
     /// Sends a chat message.
@@ -280,24 +283,15 @@ async fn serve(
         tokio::select! {
             () = stop.cancelled() => return Ended::Stopped,
             command = commands.recv() => {
-                let Some(command) = command else { return Ended::Stopped };
-                match command {
-                    Command::Send(message, reply) => {
-                        let sent = conn.send(&message).await;
-                        let failed = sent.is_err();
-                        let _ = reply.send(sent.map_err(|e| Error::Closed(Some(e.to_string()))));
-                        if failed {
-                            return Ended::Lost(None, "the connection failed".into());
-                        }
-                    }
-                    Command::Input(data, reply) => {
-                        let sent = conn.send_frame(&Frame::Input { offset: 0, data }).await;
-                        let failed = sent.is_err();
-                        let _ = reply.send(sent.map_err(|e| Error::Closed(Some(e.to_string()))));
-                        if failed {
-                            return Ended::Lost(None, "the connection failed".into());
-                        }
-                    }
+                let Some(Command(outgoing, reply)) = command else { return Ended::Stopped };
+                let sent = match outgoing {
+                    Outgoing::Message(message) => conn.send(&message).await,
+                    Outgoing::Input(data) => conn.send_frame(&Frame::Input { offset: 0, data }).await,
+                };
+                let failed = sent.is_err();
+                let _ = reply.send(sent.map_err(|e| Error::Closed(Some(e.to_string()))));
+                if failed {
+                    return Ended::Lost(None, "the connection failed".into());
                 }
             }
             incoming = conn.next() => {

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Shared;
 use crate::auth::Audience;
 use crate::chat::{ChatRules, Verdict};
-use crate::wiring::{ConnRef, Endpoint, LobbyCmd, Notice, Outbound, RoomCmd};
+use crate::wiring::{ConnRef, Endpoint, LobbyCmd, Notice, Outbound, RoomCmd, sleep_until};
 
 /// Runs one connection to its end.
 pub async fn run_connection(
@@ -242,9 +242,10 @@ fn is_lobby_message(m: &ClientMessage) -> bool {
     )
 }
 
-async fn sleep_until(deadline: Option<std::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+/// The next tick of an optional interval; never without one.
+async fn tick(interval: Option<&mut tokio::time::Interval>) -> Option<tokio::time::Instant> {
+    match interval {
+        Some(i) => Some(i.tick().await),
         None => std::future::pending().await,
     }
 }
@@ -273,8 +274,12 @@ async fn read_loop(
         conn.send(&rules.challenge(tokio_now()));
         rules
     });
-    let mut heartbeat = tokio::time::interval(crate::chat::heartbeat_check(&shared.config.chat));
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Only chat sockets are checked for heartbeats; other connections carry no timer for it.
+    let mut heartbeat = chat.is_some().then(|| {
+        let mut i = tokio::time::interval(crate::chat::heartbeat_check(&shared.config.chat));
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    });
     let mut messages = TokenBucket::new(RateLimit::new(
         limits.messages_per_second,
         Duration::from_secs(1) / limits.messages_per_second.max(1),
@@ -324,7 +329,7 @@ async fn read_loop(
                 }
                 return;
             }
-            _ = heartbeat.tick(), if chat.is_some() => {
+            Some(_) = tick(heartbeat.as_mut()) => {
                 if chat.as_ref().is_some_and(|c| c.heartbeats_missed(tokio_now())) {
                     close(conn, CloseCode::HeartbeatMissed, "no answer to pings");
                     return;

@@ -16,7 +16,9 @@ use crate::metrics::Metrics;
 use crate::room::{MemberInit, RoomInit, spawn_room};
 use crate::shared::{InProcess, SharedState};
 use crate::store::{InviteRecord, Store};
-use crate::wiring::{ConnRef, Endpoint, LobbyCmd, Notice, Outbound, RoomClosed, RoomCmd, Welcome};
+use crate::wiring::{
+    ConnRef, Endpoint, LobbyCmd, Notice, Outbound, RoomClosed, RoomCmd, Welcome, sleep_until,
+};
 
 const ADJECTIVES: &[&str] = &[
     "brave", "calm", "clever", "eager", "gentle", "happy", "jolly", "keen", "lively", "merry",
@@ -152,13 +154,6 @@ pub fn spawn_lobby(
         }
     });
     tx
-}
-
-async fn sleep_until(deadline: Option<std::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
-        None => std::future::pending().await,
-    }
 }
 
 impl Lobby {

@@ -30,6 +30,14 @@ impl Outbound {
     }
 }
 
+/// Sleeps until `deadline`, or forever without one: for `select!` branches on optional timers.
+pub async fn sleep_until(deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Which endpoint a connection came in on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Endpoint {

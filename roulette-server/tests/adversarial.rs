@@ -6,18 +6,6 @@ use bytes::Bytes;
 use common::*;
 use roulette_transport::connect::{Connection, Endpoint, Incoming};
 use roulette_transport::{ClientMessage, CloseCode, ErrorCode, Frame, ServerMessage, Text};
-use std::time::Duration;
-
-async fn closed_with(conn: &mut Connection) -> u16 {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(10), conn.next()).await {
-            Ok(Err(e)) => return e.close_code().map_or(0, |c| c.code()),
-            Ok(Ok(Some(_))) => continue,
-            Ok(Ok(None)) => return 1006,
-            Err(_) => panic!("the connection stayed open"),
-        }
-    }
-}
 
 #[tokio::test]
 async fn a_stranger_who_knows_the_room_id_gets_nothing() {

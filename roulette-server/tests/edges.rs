@@ -78,17 +78,6 @@ async fn a_foreign_origin_gets_403_before_the_upgrade() {
     );
 }
 
-async fn closed_with(conn: &mut Connection) -> u16 {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(10), conn.next()).await {
-            Ok(Err(e)) => return e.close_code().map_or(0, |c| c.code()),
-            Ok(Ok(Some(_))) => continue,
-            Ok(Ok(None)) => return 1006,
-            Err(_) => panic!("the connection stayed open"),
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_guest_keeps_its_identity_with_the_token_it_was_given() {
     let server = TestServer::start().await;

@@ -237,3 +237,15 @@ pub async fn self_fence(conn: &mut Connection, name: &str) -> Vec<Incoming> {
     })
     .await
 }
+
+/// Reads until the server closes the connection (up to 10 s); the close code, 1006 for none.
+pub async fn closed_with(conn: &mut Connection) -> u16 {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), conn.next()).await {
+            Ok(Err(e)) => return e.close_code().map_or(0, |c| c.code()),
+            Ok(Ok(Some(_))) => continue,
+            Ok(Ok(None)) => return 1006,
+            Err(_) => panic!("the connection stayed open"),
+        }
+    }
+}
