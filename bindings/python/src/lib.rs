@@ -1,14 +1,19 @@
-//! The Python extension `roulette._roulette`: a thin wrapper over `roulette-client`. Every
-//! method hands its work to the Rust client and returns an awaitable; events come out as JSON
-//! text that the Python layer (`python/roulette/__init__.py`) decodes. Errors are raised as
-//! `NativeError(code, message)`, which the Python layer turns into its exception classes.
+//! The Python extension `roulette._roulette`: a thin wrapper over `roulette-client`.
+//!
+//! Every method is synchronous and releases the GIL while the Rust client works on a runtime
+//! of its own; the Python layer (`python/roulette/__init__.py`) runs them in asyncio's thread
+//! pool, so that only Python's own threads ever touch Python objects (and Python joins them at
+//! exit). Waiting for an event takes a timeout, so no call outlives the program by long.
+//! Events come out as JSON text. Errors are raised as `NativeError(code, message)`, which the
+//! Python layer turns into its exception classes.
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::tokio::future_into_py;
-use roulette_client::{ConnectOptions, Error, Kind};
-use std::sync::Arc;
+use roulette_client::{ConnectOptions, Error, Event, Kind};
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 create_exception!(
     _roulette,
@@ -21,6 +26,43 @@ fn to_py(e: Error) -> PyErr {
     NativeError::new_err((e.code(), e.to_string()))
 }
 
+/// The runtime the Rust client runs on, started on first use.
+fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+    static RUNTIME: OnceLock<Option<tokio::runtime::Runtime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("roulette")
+                .enable_all()
+                .build()
+                .ok()
+        })
+        .as_ref()
+        .ok_or_else(|| NativeError::new_err(("internal", "could not start the runtime")))
+}
+
+/// Runs `fut` to completion on the client's runtime with the GIL released.
+fn run<T: Send>(py: Python<'_>, fut: impl Future<Output = T> + Send) -> PyResult<T> {
+    let rt = runtime()?;
+    Ok(py.detach(|| rt.block_on(fut)))
+}
+
+/// The next event within `timeout_ms`: `(json, False)`, `(None, False)` when none came in
+/// time, `(None, True)` once the stream has ended.
+fn next_within<F>(py: Python<'_>, timeout_ms: u64, next: F) -> PyResult<(Option<String>, bool)>
+where
+    F: Future<Output = Option<Event>> + Send,
+{
+    run(py, async move {
+        match tokio::time::timeout(Duration::from_millis(timeout_ms), next).await {
+            Ok(Some(event)) => (Some(event.to_json()), false),
+            Ok(None) => (None, true),
+            Err(_) => (None, false),
+        }
+    })
+}
+
 /// A participant's connection.
 #[pyclass(frozen)]
 struct Participant {
@@ -29,7 +71,7 @@ struct Participant {
 
 #[pymethods]
 impl Participant {
-    /// Connects (awaitable). `chat` picks the chat roulette's endpoint.
+    /// Connects. `chat` picks the chat roulette's endpoint.
     #[staticmethod]
     #[pyo3(signature = (server, token=None, chat=false))]
     fn connect(
@@ -37,18 +79,18 @@ impl Participant {
         server: String,
         token: Option<String>,
         chat: bool,
-    ) -> PyResult<Bound<'_, PyAny>> {
-        future_into_py(py, async move {
-            let kind = if chat { Kind::Chat } else { Kind::Participant };
-            let p = roulette_client::Participant::connect(ConnectOptions {
+    ) -> PyResult<Participant> {
+        let kind = if chat { Kind::Chat } else { Kind::Participant };
+        let p = run(
+            py,
+            roulette_client::Participant::connect(ConnectOptions {
                 server,
                 token,
                 kind,
-            })
-            .await
-            .map_err(to_py)?;
-            Ok(Participant { inner: Arc::new(p) })
-        })
+            }),
+        )?
+        .map_err(to_py)?;
+        Ok(Participant { inner: Arc::new(p) })
     }
 
     /// The participant id.
@@ -69,30 +111,22 @@ impl Participant {
         self.inner.identity().token.clone()
     }
 
-    /// The next event as JSON, or None once closed (awaitable).
-    fn next_event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    /// The next event within `timeout_ms` (see `next_within`).
+    fn next_event(&self, py: Python<'_>, timeout_ms: u64) -> PyResult<(Option<String>, bool)> {
         let inner = self.inner.clone();
-        future_into_py(py, async move {
-            Ok(inner.next_event().await.map(|e| e.to_json()))
-        })
+        next_within(py, timeout_ms, async move { inner.next_event().await })
     }
 
-    /// Sends a client message given as JSON (awaitable).
-    fn send_json<'py>(&self, py: Python<'py>, json: String) -> PyResult<Bound<'py, PyAny>> {
+    /// Sends a client message given as JSON.
+    fn send_json(&self, py: Python<'_>, json: String) -> PyResult<()> {
         let inner = self.inner.clone();
-        future_into_py(
-            py,
-            async move { inner.send_json(&json).await.map_err(to_py) },
-        )
+        run(py, async move { inner.send_json(&json).await })?.map_err(to_py)
     }
 
-    /// Sends terminal input (awaitable).
-    fn input<'py>(&self, py: Python<'py>, data: Vec<u8>) -> PyResult<Bound<'py, PyAny>> {
+    /// Sends terminal input.
+    fn input(&self, py: Python<'_>, data: Vec<u8>) -> PyResult<()> {
         let inner = self.inner.clone();
-        future_into_py(
-            py,
-            async move { inner.input(data.into()).await.map_err(to_py) },
-        )
+        run(py, async move { inner.input(data.into()).await })?.map_err(to_py)
     }
 
     /// Closes the connection.
@@ -109,7 +143,7 @@ struct Host {
 
 #[pymethods]
 impl Host {
-    /// Starts the host agent (awaitable).
+    /// Starts the host agent.
     #[staticmethod]
     #[pyo3(signature = (server, token, command, invite=false, once=true, output=false))]
     fn start(
@@ -120,61 +154,44 @@ impl Host {
         invite: bool,
         once: bool,
         output: bool,
-    ) -> PyResult<Bound<'_, PyAny>> {
-        future_into_py(py, async move {
-            let host = roulette_client::Host::start(roulette_client::HostConfig {
-                server,
-                token,
-                command,
-                invite,
-                once,
-                show_output: output,
-                allow_unsafe_flags: false,
-            })
-            .map_err(to_py)?;
-            Ok(Host {
-                inner: Arc::new(host),
-            })
+    ) -> PyResult<Host> {
+        let config = roulette_client::HostConfig {
+            server,
+            token,
+            command,
+            invite,
+            once,
+            show_output: output,
+            allow_unsafe_flags: false,
+        };
+        let host = run(py, async move { roulette_client::Host::start(config) })?.map_err(to_py)?;
+        Ok(Host {
+            inner: Arc::new(host),
         })
     }
 
-    /// The next status or message as JSON, or None once stopped (awaitable).
-    fn next_event<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    /// The next status or message within `timeout_ms` (see `next_within`).
+    fn next_event(&self, py: Python<'_>, timeout_ms: u64) -> PyResult<(Option<String>, bool)> {
         let inner = self.inner.clone();
-        future_into_py(py, async move {
-            Ok(inner.next_event().await.map(|e| e.to_json()))
-        })
+        next_within(py, timeout_ms, async move { inner.next_event().await })
     }
 
-    /// Sends a message as the host, given as JSON (awaitable).
-    fn send_json<'py>(&self, py: Python<'py>, json: String) -> PyResult<Bound<'py, PyAny>> {
+    /// Sends a message as the host, given as JSON.
+    fn send_json(&self, py: Python<'_>, json: String) -> PyResult<()> {
         let inner = self.inner.clone();
-        future_into_py(
-            py,
-            async move { inner.send_json(&json).await.map_err(to_py) },
-        )
+        run(py, async move { inner.send_json(&json).await })?.map_err(to_py)
     }
 
-    /// Types at the host's keyboard (awaitable).
-    fn keys<'py>(&self, py: Python<'py>, data: Vec<u8>) -> PyResult<Bound<'py, PyAny>> {
+    /// Types at the host's keyboard.
+    fn keys(&self, py: Python<'_>, data: Vec<u8>) -> PyResult<()> {
         let inner = self.inner.clone();
-        future_into_py(
-            py,
-            async move { inner.keys(data.into()).await.map_err(to_py) },
-        )
+        run(py, async move { inner.keys(data.into()).await })?.map_err(to_py)
     }
 
-    /// Allows or refuses a remote driver's held line (awaitable).
-    fn decide_line<'py>(
-        &self,
-        py: Python<'py>,
-        id: u64,
-        allow: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    /// Allows or refuses a remote driver's held line.
+    fn decide_line(&self, py: Python<'_>, id: u64, allow: bool) -> PyResult<()> {
         let inner = self.inner.clone();
-        future_into_py(py, async move {
-            inner.decide_line(id, allow).await.map_err(to_py)
-        })
+        run(py, async move { inner.decide_line(id, allow).await })?.map_err(to_py)
     }
 
     /// Stops the agent.

@@ -1,7 +1,9 @@
 """Roulette from Python: pair with another developer, or wait in the chat roulette, with asyncio.
 
 A thin layer over the Rust client (``roulette._roulette``): connecting, authenticating,
-resuming and decoding happen there; this module gives them Python shapes.
+resuming and decoding happen there; this module gives them Python shapes. Native calls run in
+asyncio's thread pool with the GIL released, so no thread but Python's own ever touches a
+Python object, and nothing is left running when the program ends.
 
     import asyncio, roulette
 
@@ -17,7 +19,9 @@ resuming and decoding happen there; this module gives them Python shapes.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import json
 from typing import Any, AsyncIterator, Dict, List, Optional
 
@@ -107,11 +111,25 @@ def _translate(error: BaseException) -> BaseException:
     return error
 
 
-async def _call(awaitable: Any) -> Any:
+async def _call(function: Any, *args: Any) -> Any:
+    """Runs a native call in the event loop's thread pool."""
+    loop = asyncio.get_running_loop()
     try:
-        return await awaitable
+        return await loop.run_in_executor(None, functools.partial(function, *args))
     except _roulette.NativeError as error:
         raise _translate(error) from None
+
+
+# How long one native wait for an event lasts before control comes back to Python.
+_POLL_MS = 200
+
+
+async def _next(native: Any) -> Optional[str]:
+    """The next event's JSON, or None once the stream has ended."""
+    while True:
+        text, ended = await _call(native.next_event, _POLL_MS)
+        if text is not None or ended:
+            return text
 
 
 def _decode(text: Optional[str]) -> Optional[Event]:
@@ -144,7 +162,7 @@ class Session:
 
     async def next_event(self) -> Optional[Event]:
         """The next event (a dict with ``type``), or None once closed."""
-        return _decode(await _call(self._native.next_event()))
+        return _decode(await _next(self._native))
 
     async def events(self) -> AsyncIterator[Event]:
         """Every event until the connection closes."""
@@ -156,7 +174,7 @@ class Session:
 
     async def send(self, message: Event) -> None:
         """Sends any client message of the protocol (see docs/protocol.md)."""
-        await _call(self._native.send_json(json.dumps(message)))
+        await _call(self._native.send_json, json.dumps(message))
 
     async def find_partner(self, kind: str = "pairing") -> None:
         await self.send({"type": "find_partner", "kind": kind})
@@ -199,7 +217,7 @@ class Session:
 
     async def input(self, data: bytes) -> None:
         """Terminal input; only the driver's reaches the agent."""
-        await _call(self._native.input(bytes(data)))
+        await _call(self._native.input, bytes(data))
 
     async def resize(self, cols: int, rows: int) -> None:
         await self.send({"type": "resize", "cols": cols, "rows": rows})
@@ -217,7 +235,7 @@ class Session:
 async def connect(server: str, token: Optional[str] = None, chat: bool = False) -> Session:
     """Connects as a participant (``chat=True``: the chat roulette, whose proof of work is
     solved for you). Without a token the server signs you in as a new guest."""
-    return Session(await _call(_roulette.Participant.connect(server, token, chat)))
+    return Session(await _call(_roulette.Participant.connect, server, token, chat))
 
 
 class Host:
@@ -227,7 +245,7 @@ class Host:
         self._native = native
 
     async def next_event(self) -> Optional[Event]:
-        return _decode(await _call(self._native.next_event()))
+        return _decode(await _next(self._native))
 
     async def events(self) -> AsyncIterator[Event]:
         while True:
@@ -237,13 +255,13 @@ class Host:
             yield event
 
     async def send(self, message: Event) -> None:
-        await _call(self._native.send_json(json.dumps(message)))
+        await _call(self._native.send_json, json.dumps(message))
 
     async def keys(self, data: bytes) -> None:
-        await _call(self._native.keys(bytes(data)))
+        await _call(self._native.keys, bytes(data))
 
     async def decide_line(self, line: int, allow: bool) -> None:
-        await _call(self._native.decide_line(line, allow))
+        await _call(self._native.decide_line, line, allow)
 
     def stop(self) -> None:
         self._native.stop()
@@ -267,5 +285,5 @@ async def host(
     ``output=True`` the agent's output comes as ``output`` events too (read them, or they
     pile up)."""
     return Host(
-        await _call(_roulette.Host.start(server, token, command or [], invite, once, output))
+        await _call(_roulette.Host.start, server, token, command or [], invite, once, output)
     )
