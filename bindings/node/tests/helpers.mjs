@@ -32,11 +32,16 @@ export async function startServer(args = ['--planning-time', '0s']) {
 
 /** The first event of `source` that matches, within 20 s. */
 export async function until(source, pred, what) {
+  const seen = [];
   const timer = new Promise((_, reject) =>
-    setTimeout(() => reject(new Error(`no ${what} within 20 s`)), 20_000).unref(),
+    setTimeout(
+      () => reject(new Error(`no ${what} within 20 s; saw ${JSON.stringify(seen)}`)),
+      20_000,
+    ).unref(),
   );
   const found = (async () => {
     for await (const event of source.events()) {
+      seen.push(event.type === 'host' ? `host:${event.status}:${event.detail}` : event.type);
       if (pred(event)) return event;
     }
     throw new Error(`events ended before ${what}`);
