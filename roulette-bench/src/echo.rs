@@ -28,13 +28,19 @@ async fn roulette(relay: &Relay, samples: usize) -> anyhow::Result<Vec<f64>> {
         let key = b'a' + (i % 26) as u8;
         let start = Instant::now();
         type_keys(&mut guest, &[key]).await?;
-        loop {
-            match next_output(&mut guest).await? {
-                Out::Bytes(_, b) if b.contains(&key) => break,
-                Out::Bytes(..) => {}
-                Out::Snapshot(..) => bail!("echo: unexpected snapshot"),
+        let echoed = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match next_output(&mut guest).await? {
+                    Out::Bytes(_, b) if b.contains(&key) => return Ok(()),
+                    Out::Bytes(..) => {}
+                    Out::Snapshot(..) => bail!("echo: unexpected snapshot"),
+                }
             }
-        }
+        })
+        .await;
+        // A lost keystroke is a failure to report, not a reason to wait forever.
+        echoed
+            .map_err(|_| anyhow::anyhow!("echo: keystroke {i} never came back within 10 s"))??;
         rtts.push(us(start.elapsed()));
     }
     guest
