@@ -220,6 +220,11 @@ fn deliver(session: &mut Session, wire: &mut Wire) {
                 println!("         agent PTY resized to {cols}x{rows}")
             }
             Output::Report(report) => println!("         report stored: {report:?}"),
+            Output::ApprovalDecision { id, allow, .. } => {
+                println!(
+                    "         host agent <- the host's decision on request {id}: allow {allow}"
+                )
+            }
         }
     }
 }

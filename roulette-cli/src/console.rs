@@ -3,7 +3,8 @@
 
 use bytes::Bytes;
 use roulette_core::sanitize::{TextField, sanitize};
-use roulette_core::{IdeaId, Vote};
+use roulette_core::session::{ApprovalOutcome, ApprovalPlace, EndReason};
+use roulette_core::{IdeaId, ParticipantId, Vote};
 use roulette_transport::{ClientMessage, ServerMessage, Text};
 use std::io::{Read, Write};
 use tokio::sync::mpsc;
@@ -236,12 +237,78 @@ pub fn describe(message: &ServerMessage) -> Option<String> {
         M::PartnerBack { .. } => "your partner is back".into(),
         M::AgentAway { .. } => "the host's agent is reconnecting".into(),
         M::AgentBack {} => "the host's agent is back".into(),
-        M::AgentExited { code } => format!("the agent exited ({code:?})"),
-        M::Ended { reason } => format!("session over: {reason:?}"),
+        M::AgentExited { code } => match code {
+            Some(code) => format!("the agent exited with code {code}"),
+            None => "the agent was stopped".into(),
+        },
+        M::Ended { reason } => format!("session over: {}", end_reason(reason, ParticipantId(0))),
+        M::ApprovalWaiting { approval } => {
+            let call = format!("{}({})", approval.tool, approval.summary);
+            let mut line = match approval.place {
+                ApprovalPlace::Roulette => format!("waiting for the host: {call}"),
+                ApprovalPlace::AgentScreen => {
+                    format!("the agent asks the host on its screen: {call}")
+                }
+            };
+            for w in &approval.warnings {
+                line.push_str(&format!(" (warning: {})", w.reason));
+            }
+            line
+        }
+        M::ApprovalResolved {
+            outcome, reason, ..
+        } => {
+            let said = if reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", reason.as_str())
+            };
+            match outcome {
+                ApprovalOutcome::Allowed => format!("the host allowed the agent's request{said}"),
+                ApprovalOutcome::Denied => format!("the host denied the agent's request{said}"),
+                ApprovalOutcome::TimedOut => {
+                    "the host did not answer in time, so the agent's request was denied".into()
+                }
+                ApprovalOutcome::Withdrawn => return None,
+            }
+        }
+        M::AgentPolicy { policy } => {
+            if policy.approvals && !policy.hold_changes {
+                "the host lets the agent follow the host's own Claude Code rules while you drive: it may run some commands without asking".into()
+            } else if !policy.approvals && policy.hold_keys {
+                "every key you press while driving waits for the host's approval".into()
+            } else if !policy.approvals {
+                "your lines wait for the host's approval while you drive; single keys reach the agent at once".into()
+            } else {
+                return None;
+            }
+        }
         M::Error { message, .. } => format!("refused: {}", message.as_str()),
         M::Shutdown { .. } => "the server is restarting; reconnecting".into(),
         _ => return None,
     })
+}
+
+/// How a session ended, as a sentence for `me`.
+pub fn end_reason(reason: &EndReason, me: ParticipantId) -> String {
+    let who = |p: &ParticipantId| if *p == me { "you" } else { "your partner" };
+    match reason {
+        EndReason::Timer {} => "the time is up".into(),
+        EndReason::PartnerLeft { who: p } => format!("{} left", who(p)),
+        EndReason::Rematch { by } => format!("{} took the no-fault rematch", who(by)),
+        EndReason::CheckInDeclined { by: Some(by) } => {
+            format!("{} chose to stop at the check-in", who(by))
+        }
+        EndReason::CheckInDeclined { by: None } => "nobody answered the check-in".into(),
+        EndReason::HostGone {} => "the host's agent stayed disconnected".into(),
+        EndReason::AgentExited { early: true, .. } => {
+            "the host's agent failed to start; the partner keeps their place in the queue".into()
+        }
+        EndReason::AgentExited { early: false, .. } => "the host's agent exited".into(),
+        EndReason::Reported { by } => format!("{} reported the other", who(by)),
+        EndReason::Skipped { by } => format!("{} skipped to someone new", who(by)),
+        EndReason::Idle {} => "nobody wrote for a while".into(),
+    }
 }
 
 #[cfg(test)]

@@ -3,22 +3,36 @@
 //!
 //! - Input comes only from the driver the server names; the agent re-checks it here, removing
 //!   back-tab (which would switch Claude Code's permission mode) from anyone but the host.
+//! - The agent starts when building begins, so that the host, who drives first, answers its
+//!   first questions. Claude Code gets a settings file of the session's own whose hooks ask the
+//!   host agent ([`crate::hookchan`]); the decisions are the [`crate::gatekeeper`]'s: while
+//!   anyone else drives, what the agent wants to do waits for the host.
 //! - When the link drops, the agent keeps running and its output is kept; the agent
 //!   reconnects with exponential backoff and jitter and resends from the offset the server
 //!   acknowledges, so viewers see every byte exactly once.
 
 use bytes::Bytes;
-use roulette_core::session::RemoteInputFilter;
-use roulette_core::{LineId, ParticipantId, RoomKind};
+use roulette_core::session::{AgentPolicy, ApprovalOutcome, ApprovalPlace, RemoteInputFilter};
+use roulette_core::{ApprovalId, LineId, ParticipantId, RoomKind};
 use roulette_pty::{Agent, AgentConfig, PtyEvent, TermSize, WorkDir};
 use roulette_transport::connect::{ClientError, Connection, Endpoint, Incoming, jitter_seed};
-use roulette_transport::{Backoff, ClientMessage, CloseCode, Frame, ServerMessage};
+use roulette_transport::{Backoff, ClientMessage, CloseCode, Frame, ServerMessage, Text};
+use std::collections::HashMap;
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::gatekeeper::{CallId, GateConfig, GateOutput, Gatekeeper, HookEvent};
+use crate::hookchan::{HookChannel, HookMessage};
+pub use crate::preflight::{AgentKind, UNSAFE_FLAGS, check_agent_command};
+use crate::preflight::{hook_program, preflight};
 use crate::replay::Replay;
+
+/// An agent that exits sooner than this after starting failed to start: the host agent stops
+/// instead of queueing again.
+pub const AGENT_MIN_RUN: Duration = Duration::from_secs(10);
 
 /// How `roulette host` runs.
 #[derive(Clone, Debug)]
@@ -46,6 +60,16 @@ pub struct HostOptions {
     /// Report the agent's output as [`HostStatus::Output`] (for a local screen). Off by
     /// default: a caller that does not read statuses would otherwise keep all output in memory.
     pub show_output: bool,
+    /// Which agent this is; `None` detects it from the command ([`AgentKind::detect`]).
+    pub agent_kind: Option<AgentKind>,
+    /// How the agent's requests are decided while someone else drives (Claude Code).
+    pub gate: GateConfig,
+    /// Hold every key a remote driver presses for the host (for programs with dialogs of their
+    /// own that Roulette cannot see).
+    pub hold_remote_keys: bool,
+    /// The `roulette` program Claude Code's hooks run; `None`: this program, or `roulette` on
+    /// the `PATH` when this program is not it (an embedder).
+    pub hook_program: Option<PathBuf>,
 }
 
 impl HostOptions {
@@ -63,6 +87,10 @@ impl HostOptions {
             backoff_max: Duration::from_secs(30),
             replay_bytes: 64 * 1024 * 1024,
             show_output: false,
+            agent_kind: None,
+            gate: GateConfig::default(),
+            hold_remote_keys: false,
+            hook_program: None,
         }
     }
 }
@@ -97,6 +125,26 @@ pub enum HostStatus {
     },
     /// Terminal output of the agent (to show locally).
     Output(Bytes),
+    /// The agent waits for the host: with [`ApprovalPlace::Roulette`] the host allows or denies
+    /// it ([`LocalInput::DecideApproval`]); with [`ApprovalPlace::AgentScreen`] the agent shows
+    /// its own dialog, to be answered at the host's keyboard.
+    ApprovalWaiting {
+        /// Which.
+        id: ApprovalId,
+        /// The tool.
+        tool: String,
+        /// What it would do.
+        summary: String,
+        /// Where the host answers it.
+        place: ApprovalPlace,
+    },
+    /// A request stopped waiting.
+    ApprovalResolved {
+        /// Which.
+        id: ApprovalId,
+        /// How.
+        outcome: ApprovalOutcome,
+    },
     /// A remote driver's line waits for the host's approval (Ctrl-Y allows, Ctrl-N refuses).
     LineHeld {
         /// Which.
@@ -128,6 +176,13 @@ pub enum LocalInput {
     ApproveLine(LineId),
     /// Refuse the held line.
     RejectLine(LineId),
+    /// Allow or deny a request of the agent's held for the host.
+    DecideApproval {
+        /// Which.
+        id: ApprovalId,
+        /// Allow or deny.
+        allow: bool,
+    },
     /// Any other message (answer a swap, chat, vote, leave...).
     Message(ClientMessage),
 }
@@ -144,39 +199,37 @@ pub enum HostError {
     /// The agent could not start.
     #[error(transparent)]
     Agent(#[from] roulette_pty::PtyError),
-}
-
-/// Flags that make an agent act without asking: a stranger must not get that by default.
-pub const UNSAFE_FLAGS: &[&str] = &[
-    "--dangerously-skip-permissions",
-    "bypassPermissions",
-    "--yolo",
-];
-
-/// Refuses an agent command line that switches off the agent's permission checks, unless the
-/// host allowed it locally and explicitly.
-pub fn check_agent_command<S: AsRef<str>>(command: &[S], allow_unsafe: bool) -> Result<(), String> {
-    if allow_unsafe {
-        return Ok(());
-    }
-    match command
-        .iter()
-        .map(AsRef::as_ref)
-        .find(|a| UNSAFE_FLAGS.iter().any(|u| a.contains(u)))
-    {
-        Some(flag) => Err(format!(
-            "refusing to give a stranger an agent started with {flag}; pass --allow-unsafe-agent-flags if you mean it"
-        )),
-        None => Ok(()),
-    }
+    /// The agent cannot run here (checked before queueing).
+    #[error("{0}")]
+    Preflight(String),
+    /// The agent exited right after a session started; queueing again would fail again.
+    #[error("{0}")]
+    AgentFailed(String),
 }
 
 /// Most input kept for an agent that has not started yet.
 const EARLY_INPUT_MAX: usize = 64 * 1024;
+/// A request the host agent reported to the relay and still waits for, resent after a
+/// reconnect.
+#[derive(Clone, Debug)]
+struct Reported {
+    id: ApprovalId,
+    tool: String,
+    summary: String,
+    place: ApprovalPlace,
+}
 
 struct State {
     opts: HostOptions,
+    kind: AgentKind,
     agent: Option<Agent>,
+    /// The agent was started in this session (it starts once, when building begins).
+    spawned: bool,
+    started_at: Option<tokio::time::Instant>,
+    /// The agent exited while the link was down; the relay is told on reconnect.
+    exit_unsent: Option<Option<i32>>,
+    /// Why the agent failed to start, once it has: the host agent stops after this session.
+    failed: Option<String>,
     replay: Replay,
     applied_input: u64,
     /// Input that arrived before the agent started (bounded), written as soon as it runs.
@@ -186,6 +239,10 @@ struct State {
     filter: RemoteInputFilter,
     in_session: bool,
     size: TermSize,
+    gate: Gatekeeper,
+    hooks: Option<HookChannel>,
+    replies: HashMap<CallId, oneshot::Sender<String>>,
+    reported: Vec<Reported>,
     status: mpsc::UnboundedSender<HostStatus>,
     done: bool,
 }
@@ -193,6 +250,19 @@ struct State {
 impl State {
     fn say(&self, s: HostStatus) {
         let _ = self.status.send(s);
+    }
+
+    fn host_drives(&self) -> bool {
+        self.driver == Some(self.me)
+    }
+
+    fn policy(&self) -> AgentPolicy {
+        let claude = self.kind == AgentKind::ClaudeCode;
+        AgentPolicy {
+            approvals: claude,
+            hold_changes: claude && self.opts.gate.hold_changes,
+            hold_keys: self.opts.hold_remote_keys,
+        }
     }
 }
 
@@ -203,11 +273,26 @@ pub async fn run_host(
     mut local: mpsc::Receiver<LocalInput>,
     stop: CancellationToken,
 ) -> Result<(), HostError> {
+    let kind = opts
+        .agent_kind
+        .unwrap_or_else(|| AgentKind::detect(&opts.command));
+    preflight(&opts.command, kind)
+        .await
+        .map_err(HostError::Preflight)?;
+    if kind == AgentKind::ClaudeCode {
+        hook_program(opts.hook_program.as_ref()).map_err(HostError::Preflight)?;
+    }
     let mut backoff = Backoff::new(opts.backoff_base, opts.backoff_max, jitter_seed());
     let mut st = State {
         replay: Replay::new(opts.replay_bytes),
+        gate: Gatekeeper::new(opts.gate),
         opts,
+        kind,
         agent: None,
+        spawned: false,
+        started_at: None,
+        exit_unsent: None,
+        failed: None,
         applied_input: 0,
         early_input: Vec::new(),
         me: ParticipantId(0),
@@ -215,6 +300,9 @@ pub async fn run_host(
         filter: RemoteInputFilter::default(),
         in_session: false,
         size: TermSize::default(),
+        hooks: None,
+        replies: HashMap::new(),
+        reported: Vec::new(),
         status,
         done: false,
     };
@@ -224,6 +312,7 @@ pub async fn run_host(
         if st.done {
             break;
         }
+        let gate_timer = st.gate.poll_timeout().map(tokio::time::Instant::from_std);
         tokio::select! {
             () = stop.cancelled() => break,
             () = sleep_until(retry_at), if conn.is_none() => {
@@ -271,13 +360,40 @@ pub async fn run_host(
                     retry_at = Some(schedule(&st, &mut backoff));
                 }
             }
+            message = next_hook(&mut st.hooks), if st.hooks.is_some() => {
+                if let Some(message) = message {
+                    handle_hook(&mut st, message);
+                }
+                if drain_gate(&mut st, conn.as_mut()).await.is_err() {
+                    conn = None;
+                    retry_at = Some(schedule(&st, &mut backoff));
+                }
+            }
+            () = sleep_until(gate_timer), if gate_timer.is_some() => {
+                st.gate.handle_timeout(tokio::time::Instant::now().into_std());
+                if drain_gate(&mut st, conn.as_mut()).await.is_err() {
+                    conn = None;
+                    retry_at = Some(schedule(&st, &mut backoff));
+                }
+            }
             input = local.recv() => {
-                if let (Some(input), Some(c)) = (input, conn.as_mut()) {
+                let Some(input) = input else { continue };
+                if let LocalInput::DecideApproval { id, allow } = input {
+                    // Decided here, even with the relay away: the host's own terminal.
+                    st.gate.handle_decision(id, allow, "");
+                    if drain_gate(&mut st, conn.as_mut()).await.is_err() {
+                        conn = None;
+                        retry_at = Some(schedule(&st, &mut backoff));
+                    }
+                    continue;
+                }
+                if let Some(c) = conn.as_mut() {
                     let sent = match input {
                         LocalInput::Keys(data) => c.send_frame(&Frame::Input { offset: 0, data }).await,
                         LocalInput::ApproveLine(id) => c.send(&ClientMessage::DecideLine { id, approve: true }).await,
                         LocalInput::RejectLine(id) => c.send(&ClientMessage::DecideLine { id, approve: false }).await,
                         LocalInput::Message(m) => c.send(&m).await,
+                        LocalInput::DecideApproval { .. } => Ok(()),
                     };
                     if sent.is_err() {
                         conn = None;
@@ -287,13 +403,18 @@ pub async fn run_host(
             }
         }
     }
+    st.gate.withdraw_all("the host agent stopped");
+    let _ = drain_gate(&mut st, None).await;
     if let Some(agent) = st.agent.take() {
         agent.kill();
     }
     if let Some(c) = conn {
         c.close().await;
     }
-    Ok(())
+    match st.failed {
+        Some(why) => Err(HostError::AgentFailed(why)),
+        None => Ok(()),
+    }
 }
 
 fn schedule(st: &State, backoff: &mut Backoff) -> tokio::time::Instant {
@@ -323,6 +444,110 @@ async fn next_agent_event(agent: &mut Option<Agent>) -> Option<PtyEvent> {
     }
 }
 
+async fn next_hook(hooks: &mut Option<HookChannel>) -> Option<HookMessage> {
+    match hooks {
+        Some(h) => h.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn handle_hook(st: &mut State, message: HookMessage) {
+    match message {
+        HookMessage::Call {
+            call,
+            hook: Ok(hook),
+            reply,
+        } => {
+            st.replies.insert(call, reply);
+            let host_drives = st.host_drives();
+            st.gate.handle_hook(
+                tokio::time::Instant::now().into_std(),
+                call,
+                hook,
+                host_drives,
+            );
+        }
+        HookMessage::Call {
+            hook: Err(why),
+            reply,
+            ..
+        } => {
+            tracing::debug!(%why, "unreadable hook call denied");
+            let _ = reply.send(crate::gatekeeper::answer(
+                &HookEvent::PreToolUse,
+                false,
+                "Roulette could not read this request, so it is denied.",
+            ));
+        }
+        HookMessage::Gone(call) => {
+            st.replies.remove(&call);
+            st.gate.handle_call_gone(call);
+        }
+    }
+}
+
+/// Carries out what the gatekeeper decided: answers to hooks, and what everyone is told.
+async fn drain_gate(st: &mut State, mut conn: Option<&mut Connection>) -> Result<(), ClientError> {
+    while let Some(output) = st.gate.poll_output() {
+        match output {
+            GateOutput::Reply { call, stdout } => {
+                if let Some(reply) = st.replies.remove(&call) {
+                    let _ = reply.send(stdout);
+                }
+            }
+            GateOutput::Waiting {
+                id,
+                tool,
+                summary,
+                place,
+            } => {
+                let reported = Reported {
+                    id,
+                    tool,
+                    summary,
+                    place,
+                };
+                st.say(HostStatus::ApprovalWaiting {
+                    id,
+                    tool: reported.tool.clone(),
+                    summary: reported.summary.clone(),
+                    place,
+                });
+                if let Some(c) = conn.as_deref_mut() {
+                    c.send(&approval_request(&reported)).await?;
+                }
+                st.reported.push(reported);
+            }
+            GateOutput::Resolved {
+                id,
+                outcome,
+                reason,
+            } => {
+                st.reported.retain(|r| r.id != id);
+                st.say(HostStatus::ApprovalResolved { id, outcome });
+                if let Some(c) = conn.as_deref_mut() {
+                    c.send(&ClientMessage::ApprovalResolved {
+                        id,
+                        outcome,
+                        reason: Text::truncate(reason),
+                    })
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn approval_request(r: &Reported) -> ClientMessage {
+    ClientMessage::ApprovalRequest {
+        id: r.id,
+        tool: Text::truncate(r.tool.clone()),
+        summary: Text::truncate(r.summary.clone()),
+        place: r.place,
+    }
+}
+
 /// After `welcome`: back into the session (the server says which room, then resyncs), or into
 /// the queue.
 async fn on_connected(st: &mut State, conn: &mut Connection) -> Result<(), ClientError> {
@@ -337,8 +562,25 @@ async fn on_connected(st: &mut State, conn: &mut Connection) -> Result<(), Clien
         if !st.done {
             look_for_partner(st, conn).await?;
         }
+    } else if st.spawned {
+        // Back in the session: what the relay may have missed.
+        conn.send(&policy_message(st.policy())).await?;
+        for r in st.reported.clone() {
+            conn.send(&approval_request(&r)).await?;
+        }
+        if let Some(code) = st.exit_unsent.take() {
+            conn.send(&ClientMessage::Exit { code }).await?;
+        }
     }
     Ok(())
+}
+
+fn policy_message(p: AgentPolicy) -> ClientMessage {
+    ClientMessage::AgentPolicy {
+        approvals: p.approvals,
+        hold_changes: p.hold_changes,
+        hold_keys: p.hold_keys,
+    }
 }
 
 async fn look_for_partner(st: &State, conn: &mut Connection) -> Result<(), ClientError> {
@@ -354,6 +596,9 @@ async fn look_for_partner(st: &State, conn: &mut Connection) -> Result<(), Clien
 }
 
 async fn end_session(st: &mut State, reason: String) {
+    st.gate.withdraw_all("the session ended");
+    let _ = drain_gate(st, None).await;
+    st.reported.clear();
     if let Some(mut agent) = st.agent.take() {
         agent.kill();
         // Let it finish: its directory and processes are gone once it reports the exit.
@@ -362,16 +607,94 @@ async fn end_session(st: &mut State, reason: String) {
         })
         .await;
     }
+    st.hooks = None;
+    st.replies.clear();
     st.in_session = false;
+    st.spawned = false;
+    st.started_at = None;
+    st.exit_unsent = None;
     st.early_input.clear();
     st.replay.reset();
     st.applied_input = 0;
     st.driver = None;
     st.filter = RemoteInputFilter::default();
     st.say(HostStatus::Ended(reason));
-    if st.opts.once {
+    if st.opts.once || st.failed.is_some() {
         st.done = true;
     }
+}
+
+/// Starts the agent: once per session, when building begins. Claude Code gets the session's
+/// own settings file, whose hooks ask this host agent.
+async fn start_agent(st: &mut State, conn: &mut Connection) -> Result<(), ClientError> {
+    st.spawned = true;
+    let mut command = st.opts.command.clone();
+    if st.kind == AgentKind::ClaudeCode {
+        let channel = hook_program(st.opts.hook_program.as_ref())
+            .map_err(std::io::Error::other)
+            .and_then(|program| HookChannel::open(&program, st.opts.gate.timeout));
+        match channel {
+            Ok(channel) => {
+                command.splice(
+                    1..1,
+                    [
+                        OsString::from("--settings"),
+                        channel.settings().as_os_str().to_owned(),
+                    ],
+                );
+                st.hooks = Some(channel);
+            }
+            Err(e) => {
+                // Without the hooks a stranger could answer the agent's dialogs: no agent.
+                st.say(HostStatus::Notice(format!(
+                    "could not set up the approvals for Claude Code, so the agent does not start: {e}"
+                )));
+                st.failed = Some(format!(
+                    "could not set up the approvals for Claude Code: {e}"
+                ));
+                return conn.send(&ClientMessage::Leave {}).await;
+            }
+        }
+    }
+    let config = AgentConfig {
+        command,
+        size: st.size,
+        workdir: st.opts.workdir.clone(),
+        pass_env: st.opts.pass_env.clone(),
+        ..AgentConfig::default()
+    };
+    match Agent::spawn(config) {
+        Ok(agent) => {
+            st.say(HostStatus::AgentStarted {
+                workdir: agent.workdir().to_path_buf(),
+            });
+            st.started_at = Some(tokio::time::Instant::now());
+            conn.send(&policy_message(st.policy())).await?;
+            if st.kind == AgentKind::ClaudeCode {
+                // Claude Code asks whether to trust its new folder before anything else; the
+                // host, who drives first, answers it.
+                st.gate.handle_agent_question(
+                    "Claude Code",
+                    "asks whether to trust the session's folder",
+                );
+                drain_gate(st, Some(conn)).await?;
+            }
+            let early = std::mem::take(&mut st.early_input);
+            if !early.is_empty() {
+                let _ = agent.input().write(Bytes::from(early)).await;
+            }
+            st.agent = Some(agent);
+        }
+        Err(e) => {
+            st.hooks = None;
+            st.say(HostStatus::Notice(format!(
+                "could not start the agent: {e}"
+            )));
+            st.failed = Some(format!("could not start the agent: {e}"));
+            conn.send(&ClientMessage::Exit { code: None }).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn handle_incoming(
@@ -390,33 +713,6 @@ async fn handle_incoming(
                 st.say(HostStatus::Matched {
                     partner: partner_name.into_string(),
                 });
-                if st.agent.is_none() {
-                    let config = AgentConfig {
-                        command: st.opts.command.clone(),
-                        size: st.size,
-                        workdir: st.opts.workdir.clone(),
-                        pass_env: st.opts.pass_env.clone(),
-                        ..AgentConfig::default()
-                    };
-                    match Agent::spawn(config) {
-                        Ok(agent) => {
-                            st.say(HostStatus::AgentStarted {
-                                workdir: agent.workdir().to_path_buf(),
-                            });
-                            let early = std::mem::take(&mut st.early_input);
-                            if !early.is_empty() {
-                                let _ = agent.input().write(Bytes::from(early)).await;
-                            }
-                            st.agent = Some(agent);
-                        }
-                        Err(e) => {
-                            st.say(HostStatus::Notice(format!(
-                                "could not start the agent: {e}"
-                            )));
-                            conn.send(&ClientMessage::Leave {}).await?;
-                        }
-                    }
-                }
             }
             ServerMessage::Ack { offset } => {
                 // Resend what the server lacks, then forget what it has.
@@ -434,6 +730,9 @@ async fn handle_incoming(
             ServerMessage::Building { driver, .. } => {
                 st.driver = Some(driver);
                 st.say(HostStatus::Message(message));
+                if st.in_session && !st.spawned {
+                    start_agent(st, conn).await?;
+                }
             }
             ServerMessage::DriverChanged { driver, .. } => {
                 st.driver = Some(driver);
@@ -450,9 +749,17 @@ async fn handle_incoming(
                 id,
                 preview: preview.into_string(),
             }),
+            ServerMessage::ApprovalDecision { id, allow, reason } => {
+                st.gate.handle_decision(id, allow, reason.as_str());
+                drain_gate(st, Some(conn)).await?;
+            }
+            // The host agent reports its own requests; the relay's echoes add nothing here.
+            ServerMessage::ApprovalWaiting { .. }
+            | ServerMessage::ApprovalResolved { .. }
+            | ServerMessage::AgentPolicy { .. } => {}
             ServerMessage::Ended { reason } => {
                 st.say(HostStatus::Message(ServerMessage::Ended { reason }));
-                end_session(st, format!("{reason:?}")).await;
+                end_session(st, crate::console::end_reason(&reason, st.me)).await;
                 if !st.done {
                     look_for_partner(st, conn).await?;
                 }
@@ -461,6 +768,12 @@ async fn handle_incoming(
                 "chat from {from}: {}",
                 text.as_str()
             ))),
+            ServerMessage::Error {
+                code: roulette_transport::ErrorCode::UnknownApproval,
+                ..
+            } => {
+                // A request resent after a reconnect that the relay already had.
+            }
             ServerMessage::Error { message, .. } => {
                 st.say(HostStatus::Notice(message.into_string()))
             }
@@ -478,10 +791,22 @@ async fn handle_incoming(
             let skip = st.applied_input.saturating_sub(offset) as usize;
             let mut data = data.slice(skip.min(data.len())..);
             st.applied_input = end;
-            // The local re-check: the server only forwards the driver's input, but a remote
-            // driver still may not switch the agent's permission mode.
-            if st.driver != Some(st.me) {
+            if st.host_drives() {
+                // The host answering the agent's own dialog closes it.
+                st.gate.handle_host_keys(&data);
+                drain_gate(st, Some(conn)).await?;
+            } else {
+                // The local re-check: the server only forwards the driver's input, but a remote
+                // driver still may not switch the agent's permission mode, nor answer a dialog
+                // the agent showed the host.
                 data = Bytes::from(st.filter.filter(&data));
+                if st.gate.dialog_open() {
+                    st.say(HostStatus::Notice(
+                        "keys from the partner were dropped: the agent waits for the host's answer"
+                            .into(),
+                    ));
+                    return Ok(());
+                }
             }
             match &st.agent {
                 Some(agent) if !data.is_empty() => {
@@ -490,7 +815,7 @@ async fn handle_incoming(
                 Some(_) => {}
                 // The driver typed before the agent started (the session began a moment ago):
                 // kept, up to a bound, rather than lost.
-                None if st.in_session => {
+                None if st.in_session && !st.spawned => {
                     let room = EARLY_INPUT_MAX.saturating_sub(st.early_input.len());
                     st.early_input
                         .extend_from_slice(&data[..data.len().min(room)]);
@@ -525,11 +850,34 @@ async fn handle_agent_event(
             };
             st.agent = None;
             st.early_input.clear();
+            st.gate.withdraw_all("the agent exited");
             st.say(HostStatus::AgentExited(code));
-            if let Some(c) = conn {
-                c.send(&ClientMessage::Exit { code }).await?;
-                // Without its agent the session has nothing to share.
-                c.send(&ClientMessage::Leave {}).await?;
+            let ran = st.started_at.map(|t| t.elapsed());
+            if ran.is_some_and(|ran| ran < AGENT_MIN_RUN) {
+                let shown = st
+                    .opts
+                    .command
+                    .first()
+                    .map(|c| c.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                st.failed = Some(format!(
+                    "the agent `{shown}` exited {:.1} s after it started ({}); run it by hand in a terminal to see why, then host again",
+                    ran.unwrap_or_default().as_secs_f32(),
+                    code.map_or("killed by a signal".to_string(), |c| format!(
+                        "exit code {c}"
+                    )),
+                ));
+            }
+            // The relay ends the session: without its agent it has nothing to share.
+            match conn {
+                Some(c) => {
+                    drain_gate(st, Some(&mut *c)).await?;
+                    c.send(&ClientMessage::Exit { code }).await?;
+                }
+                None => {
+                    let _ = drain_gate(st, None).await;
+                    st.exit_unsent = Some(code);
+                }
             }
         }
         _ => {}

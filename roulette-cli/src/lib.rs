@@ -6,8 +6,11 @@
 pub mod chat;
 pub mod claude;
 pub mod console;
+pub mod gatekeeper;
 pub mod hook;
+pub mod hookchan;
 pub mod host;
 pub mod join;
+pub mod preflight;
 pub mod replay;
 pub mod waiter;

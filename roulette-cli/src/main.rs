@@ -3,7 +3,7 @@
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use roulette_cli::console::{self, Command, KeyRouter, RawMode};
-use roulette_cli::host::{HostOptions, HostStatus, LocalInput, run_host};
+use roulette_cli::host::{AgentKind, HostOptions, HostStatus, LocalInput, run_host};
 use roulette_cli::join::{JoinOptions, run_join};
 use roulette_core::RoomKind;
 use roulette_pty::WorkDir;
@@ -121,6 +121,17 @@ enum Cmd {
         #[arg(long, env = "ROULETTE_POLL", default_value = "1s", value_parser = humantime::parse_duration, hide = true)]
         poll: Duration,
     },
+    /// What Claude Code runs on its hook events in a hosted session (from the session's own
+    /// settings file): asks the host agent, prints the answer, denies when it cannot.
+    #[command(hide = true)]
+    ApprovalHook {
+        /// The host agent's socket.
+        #[arg(long)]
+        socket: PathBuf,
+        /// The host's time to decide, in seconds.
+        #[arg(long, default_value_t = 300)]
+        within: u64,
+    },
     /// A whole local demo: a server and a host agent running your shell, in this terminal.
     Demo {
         /// Address for the local server.
@@ -176,14 +187,26 @@ impl SessionTimes {
 
 #[derive(clap::Args, Clone)]
 struct HostArgs {
-    /// The agent's command line (default: claude; the demo uses your shell).
-    #[arg(long = "cmd", num_args = 1.., allow_hyphen_values = true)]
-    cmd: Vec<String>,
+    /// The agent program (default: claude; the demo uses your shell). Its arguments, or the
+    /// whole command line, go after `--`: `roulette host -- claude --model opus`.
+    #[arg(long = "cmd", value_name = "PROGRAM")]
+    cmd: Option<String>,
+    /// The agent's command line (or, with --cmd, its arguments), after `--`.
+    #[arg(last = true, value_name = "AGENT")]
+    agent: Vec<String>,
+    /// Which agent this is: `claude` (its tool calls wait for you while your partner drives,
+    /// through Claude Code's hooks) or `other`. Default: `claude` when the program is named
+    /// claude.
+    #[arg(long, value_parser = ["claude", "other"])]
+    agent_kind: Option<String>,
     /// Run the agent here instead of a new private temporary directory.
     #[arg(long)]
     workdir: Option<PathBuf>,
-    /// Pass this variable from your environment to the agent (repeatable).
-    #[arg(long = "env")]
+    /// Give the agent this variable from your environment (repeatable), for example
+    /// `--env ANTHROPIC_API_KEY`. Only the name goes here: the value is read from your
+    /// environment, so it never appears on a command line or in `ps`. Other variables of yours
+    /// do not reach the agent, apart from PATH, HOME, the locale and the terminal's.
+    #[arg(long = "env", value_name = "NAME")]
     env: Vec<String>,
     /// Open an invite for a friend instead of waiting in the queue.
     #[arg(long)]
@@ -191,6 +214,19 @@ struct HostArgs {
     /// Allow agent flags that switch off its permission checks.
     #[arg(long)]
     allow_unsafe_agent_flags: bool,
+    /// While your partner drives, let Claude Code follow your own allow rules and permission
+    /// mode (from ~/.claude) instead of holding every tool call that can change something for
+    /// you. Your partner is told. Claude's permission dialogs still come to you.
+    #[arg(long)]
+    trust_my_claude_rules: bool,
+    /// Hold every key your partner presses for your approval, not only their lines: for agents
+    /// with dialogs of their own that Roulette cannot see.
+    #[arg(long)]
+    hold_remote_keys: bool,
+    /// How long you have to allow or deny what the agent wants to do while your partner
+    /// drives; then it is denied.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    approval_timeout: Duration,
 }
 
 fn host_options(
@@ -199,13 +235,24 @@ fn host_options(
     token: String,
     default_cmd: Vec<String>,
 ) -> anyhow::Result<HostOptions> {
-    let cmd = if args.cmd.is_empty() {
-        default_cmd
-    } else {
-        args.cmd.clone()
+    let cmd = match (&args.cmd, args.agent.is_empty()) {
+        (Some(program), _) => std::iter::once(program.clone())
+            .chain(args.agent.iter().cloned())
+            .collect(),
+        (None, false) => args.agent.clone(),
+        (None, true) => default_cmd,
     };
     if let Err(why) = roulette_cli::host::check_agent_command(&cmd, args.allow_unsafe_agent_flags) {
         bail!("{why}");
+    }
+    if let Some(bad) = args.env.iter().find(|e| e.contains('=') || e.is_empty()) {
+        bail!(
+            "--env takes a variable's name, not `{}`: the value is read from your environment so that it never appears on a command line",
+            bad.split('=').next().unwrap_or_default()
+        );
+    }
+    if let Some(missing) = args.env.iter().find(|e| std::env::var_os(e).is_none()) {
+        bail!("--env {missing}: that variable is not set in your environment; export it first");
     }
     let workdir = match &args.workdir {
         Some(dir) => {
@@ -220,6 +267,13 @@ fn host_options(
     opts.pass_env = args.env.clone();
     opts.invite = args.invite;
     opts.show_output = true;
+    opts.agent_kind = args.agent_kind.as_deref().map(|k| match k {
+        "claude" => AgentKind::ClaudeCode,
+        _ => AgentKind::Other,
+    });
+    opts.gate.hold_changes = !args.trust_my_claude_rules;
+    opts.gate.timeout = args.approval_timeout;
+    opts.hold_remote_keys = args.hold_remote_keys;
     Ok(opts)
 }
 
@@ -286,6 +340,11 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
     let mut keys = console::stdin_keys();
     let mut router = KeyRouter::default();
     let mut held: Option<roulette_core::LineId> = None;
+    // The agent's requests held for the host, oldest first: Ctrl-Y and Ctrl-N answer these
+    // before any held line.
+    let mut approvals: Vec<roulette_core::ApprovalId> = Vec::new();
+    // Every request held for the host that has not ended yet, for saying how it ended.
+    let mut held_requests: Vec<roulette_core::ApprovalId> = Vec::new();
     let mut spinner = tokio::time::interval(Duration::from_millis(250));
     let mut waiting = false;
     let frames = ['|', '/', '-', '\\'];
@@ -307,10 +366,41 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
                         held = Some(id);
                         console::status(&format!("your partner wants to submit: {preview}  (Ctrl-Y allow, Ctrl-N refuse)"));
                     }
+                    HostStatus::ApprovalWaiting { id, tool, summary, place } => {
+                        let mut line = match place {
+                            roulette_core::session::ApprovalPlace::Roulette => {
+                                approvals.push(id);
+                                held_requests.push(id);
+                                format!("while your partner drives, the agent wants to run {tool}({summary})  (Ctrl-Y allow, Ctrl-N deny)")
+                            }
+                            roulette_core::session::ApprovalPlace::AgentScreen => {
+                                format!("the agent asks you ({tool}: {summary}); answer it on its screen before you hand over driving")
+                            }
+                        };
+                        for w in roulette_core::safety::check_prompt(&summary) {
+                            line.push_str(&format!("  warning: {}", w.reason));
+                        }
+                        console::status(&line);
+                    }
+                    HostStatus::ApprovalResolved { id, outcome } => {
+                        approvals.retain(|a| *a != id);
+                        if held_requests.contains(&id) {
+                            held_requests.retain(|a| *a != id);
+                            console::status(&match outcome {
+                                roulette_core::session::ApprovalOutcome::Allowed => "allowed; the agent goes on".to_string(),
+                                roulette_core::session::ApprovalOutcome::Denied => "denied; the agent was told".to_string(),
+                                roulette_core::session::ApprovalOutcome::TimedOut => "nobody answered in time, so it was denied".to_string(),
+                                roulette_core::session::ApprovalOutcome::Withdrawn => "the agent stopped waiting for your answer".to_string(),
+                            });
+                        }
+                    }
                     HostStatus::Notice(n) => console::status(&n),
                     HostStatus::Reconnecting { after } => console::status(&format!("reconnecting in {:.1} s", after.as_secs_f32())),
                     HostStatus::Ended(reason) => console::status(&format!("session over: {reason}; waiting for the next partner")),
-                    HostStatus::AgentExited(code) => console::status(&format!("the agent exited ({code:?})")),
+                    HostStatus::AgentExited(code) => console::status(&match code {
+                        Some(code) => format!("the agent exited with code {code}"),
+                        None => "the agent was stopped".to_string(),
+                    }),
                     HostStatus::Message(m) => if let Some(line) = console::describe(&m) { console::status(&line) },
                 }
             }
@@ -322,6 +412,13 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
                 let Some(key) = key else { break };
                 let routed = router.route(&key);
                 let mut bytes = routed.keys;
+                if let Some(&id) = approvals.first()
+                    && let Some(pos) = bytes.iter().position(|b| *b == 0x19 || *b == 0x0e) {
+                        let allow = bytes[pos] == 0x19;
+                        bytes.remove(pos);
+                        approvals.remove(0);
+                        let _ = local_tx.send(LocalInput::DecideApproval { id, allow }).await;
+                    }
                 if let Some(id) = held
                     && let Some(pos) = bytes.iter().position(|b| *b == 0x19 || *b == 0x0e) {
                         let allow = bytes[pos] == 0x19;
@@ -397,6 +494,18 @@ async fn main() -> anyhow::Result<()> {
         Ok(cli) => cli,
         // A hook never fails and never prints, whatever it was given.
         Err(_) if std::env::args().nth(1).as_deref() == Some("hook") => return Ok(()),
+        // The approval hook denies instead: it is never left without an answer.
+        Err(_) if std::env::args().nth(1).as_deref() == Some("approval-hook") => {
+            print!(
+                "{}",
+                roulette_cli::hookchan::run_approval_hook(
+                    std::path::Path::new(""),
+                    Duration::ZERO,
+                    &mut std::io::stdin()
+                )
+            );
+            return Ok(());
+        }
         Err(e) => e.exit(),
     };
     match cli.command {
@@ -534,6 +643,15 @@ async fn main() -> anyhow::Result<()> {
                 token_file,
             })
             .await
+        }
+        Cmd::ApprovalHook { socket, within } => {
+            let answer = roulette_cli::hookchan::run_approval_hook(
+                &socket,
+                Duration::from_secs(within),
+                &mut std::io::stdin(),
+            );
+            print!("{answer}");
+            Ok(())
         }
         Cmd::Demo { listen, host } => {
             let data_dir = roulette_server::default_data_dir();

@@ -200,7 +200,7 @@ fn host_refuses_an_agent_that_would_skip_its_permission_checks() {
             "host",
             "--server",
             "http://127.0.0.1:1",
-            "--cmd",
+            "--",
             "claude",
             "--dangerously-skip-permissions",
         ])

@@ -57,6 +57,12 @@ fn describe(status: HostStatus) -> Option<Event> {
         }
         HostStatus::Output(bytes) => Some(Event::output(0, &bytes)),
         HostStatus::LineHeld { id, preview } => host("line_held", format!("{}:{preview}", id.0)),
+        HostStatus::ApprovalWaiting {
+            id, tool, summary, ..
+        } => host("approval_waiting", format!("{}:{tool}({summary})", id.0)),
+        HostStatus::ApprovalResolved { id, outcome } => {
+            host("approval_resolved", format!("{}:{outcome:?}", id.0))
+        }
         HostStatus::Notice(text) => host("notice", text),
         HostStatus::Reconnecting { after } => host("reconnecting", after.as_millis().to_string()),
         HostStatus::Ended(why) => host("ended", why),
@@ -117,6 +123,17 @@ impl Host {
         };
         self.local
             .send(input)
+            .await
+            .map_err(|_| Error::Closed(None))
+    }
+
+    /// Allows or denies a request of the agent's held for the host (the host's own decision).
+    pub async fn decide_approval(&self, id: u64, allow: bool) -> Result<(), Error> {
+        self.local
+            .send(LocalInput::DecideApproval {
+                id: roulette_core::ApprovalId(id),
+                allow,
+            })
             .await
             .map_err(|_| Error::Closed(None))
     }

@@ -93,6 +93,19 @@ pub enum SessionError {
     /// The line id is not the one waiting for approval.
     #[error("unknown line")]
     UnknownLine,
+    /// The approval id is not waiting, or not for a decision from the page.
+    #[error("there is no such request of the agent's waiting for a decision")]
+    UnknownApproval,
+    /// The host agent reported more waiting requests than any agent makes.
+    #[error("{max} requests of the agent's are already waiting")]
+    TooManyApprovals {
+        /// The maximum.
+        max: usize,
+    },
+    /// The agent shows the host a dialog of its own; driving cannot change hands until the host
+    /// has answered it.
+    #[error("the agent is waiting for the host to answer its question; answer it first, then swap")]
+    AgentWaitsForHost,
     /// Too much input is held behind a line waiting for the host's approval.
     #[error("input is held until the host approves the pending line")]
     InputHeld,

@@ -38,6 +38,11 @@ numeric_id!(
     /// A submitted terminal line from a remote driver that waits for the host's approval.
     LineId
 );
+numeric_id!(
+    /// One tool call of the agent's that waits for the host's decision. Assigned by the host
+    /// agent, which asked for it.
+    ApprovalId
+);
 
 /// What identifies a person or device for queueing: one queue slot per key, and pairs that
 /// rematched or reported each other are kept apart by key. The server derives it (for example a

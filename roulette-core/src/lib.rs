@@ -12,7 +12,7 @@ pub mod sanitize;
 pub mod session;
 
 pub use error::{MatchError, SessionError};
-pub use ids::{IdeaId, LineId, MatchKey, ParticipantId, PromptId, RoomId};
+pub use ids::{ApprovalId, IdeaId, LineId, MatchKey, ParticipantId, PromptId, RoomId};
 pub use invite::{Invite, InviteCode, InviteHash};
 pub use matchmaker::{
     Candidate, Match, MatchVia, Matchmaker, MatchmakerConfig, MatchmakerOutput, RoomKind,

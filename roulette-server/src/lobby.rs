@@ -729,22 +729,29 @@ impl Lobby {
             }
         }
         let (separation, requeue) = match closed.reason {
-            EndReason::Rematch { .. } => (Some(Separation::Rematch), true),
-            EndReason::Skipped { .. } => (Some(Separation::Skip), true),
-            EndReason::Reported { .. } => (Some(Separation::Report), false),
-            _ => (None, false),
+            EndReason::Rematch { .. } => (Some(Separation::Rematch), vec![a, b]),
+            EndReason::Skipped { .. } => (Some(Separation::Skip), vec![a, b]),
+            EndReason::Reported { .. } => (Some(Separation::Report), vec![]),
+            // An agent that failed to start is no one's fault but the host's: the partner keeps
+            // their turn, and the host is not put back to fail again.
+            EndReason::AgentExited { early: true, .. } => (
+                None,
+                [a, b]
+                    .into_iter()
+                    .filter(|p| Some(*p) != closed.host)
+                    .collect(),
+            ),
+            _ => (None, vec![]),
         };
         if let Some(why) = separation {
             self.mm.keep_apart(t, &ka, &kb, why);
         }
-        if requeue {
-            for p in [a, b] {
-                let connected = self.people.get(&p).is_some_and(Person::connected);
-                if let Some(c) = self.candidate(p, closed.kind).filter(|_| connected)
-                    && self.mm.requeue(t, c).is_ok()
-                {
-                    self.send_queued(p);
-                }
+        for p in requeue {
+            let connected = self.people.get(&p).is_some_and(Person::connected);
+            if let Some(c) = self.candidate(p, closed.kind).filter(|_| connected)
+                && self.mm.requeue(t, c).is_ok()
+            {
+                self.send_queued(p);
             }
         }
     }

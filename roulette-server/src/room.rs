@@ -3,8 +3,10 @@
 //! outputs are routed to the members' connections.
 
 use bytes::Bytes;
-use roulette_core::session::{Event, Output, Phase};
-use roulette_core::{MatchKey, ParticipantId, RoomId, RoomKind, RoomSetup, Session, SessionConfig};
+use roulette_core::session::{AgentPolicy, ApprovalRequest, Event, Output, Phase};
+use roulette_core::{
+    MatchKey, ParticipantId, RoomId, RoomKind, RoomSetup, Session, SessionConfig, SessionError,
+};
 use roulette_transport::{ClientMessage, CloseCode, Frame, ServerMessage, Text};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -199,6 +201,7 @@ async fn run(mut room: Room, mut rx: mpsc::Receiver<RoomCmd>, lobby: mpsc::Sende
             kind: room.kind,
             reason,
             partners: [room.members[0].participant, room.members[1].participant],
+            host: room.session.host(),
         };
         let _ = lobby.send(LobbyCmd::RoomClosed(closed)).await;
     }
@@ -369,6 +372,11 @@ impl Room {
 
     fn message(&mut self, p: ParticipantId, conn_id: u64, message: ClientMessage) {
         let t = now();
+        // Messages only the host agent sends are believed from its own connection only.
+        let from_agent = self
+            .member(p)
+            .and_then(|m| m.agent.as_ref())
+            .is_some_and(|a| a.conn_id == conn_id);
         let s = &mut self.session;
         let result = match message {
             ClientMessage::Chat { text } => {
@@ -398,6 +406,45 @@ impl Room {
                 acknowledge_warnings,
             } => s.handle_decide_prompt(t, p, id, approve, acknowledge_warnings),
             ClientMessage::DecideLine { id, approve } => s.handle_decide_line(t, p, id, approve),
+            ClientMessage::DecideApproval { id, allow, reason } => {
+                s.handle_decide_approval(t, p, id, allow, &reason)
+            }
+            ClientMessage::AgentPolicy {
+                approvals,
+                hold_changes,
+                hold_keys,
+            } if from_agent => s.handle_agent_policy(
+                t,
+                p,
+                AgentPolicy {
+                    approvals,
+                    hold_changes,
+                    hold_keys,
+                },
+            ),
+            ClientMessage::ApprovalRequest {
+                id,
+                tool,
+                summary,
+                place,
+            } if from_agent => s.handle_approval_request(
+                t,
+                p,
+                ApprovalRequest {
+                    id,
+                    tool: tool.into_string(),
+                    summary: summary.into_string(),
+                    place,
+                },
+            ),
+            ClientMessage::ApprovalResolved {
+                id,
+                outcome,
+                reason,
+            } if from_agent => s.handle_approval_resolved(t, p, id, outcome, &reason),
+            ClientMessage::AgentPolicy { .. }
+            | ClientMessage::ApprovalRequest { .. }
+            | ClientMessage::ApprovalResolved { .. } => Err(SessionError::NotHost),
             ClientMessage::CheckIn { keep_going } => s.handle_check_in(t, p, keep_going),
             ClientMessage::RequestExtension {} => s.handle_request_extension(t, p),
             ClientMessage::AnswerExtension { accept } => s.handle_answer_extension(t, p, accept),
@@ -416,16 +463,11 @@ impl Room {
                 }
                 Ok(())
             }
-            ClientMessage::Exit { code } => {
-                let from_agent = self
-                    .member(p)
-                    .and_then(|m| m.agent.as_ref())
-                    .is_some_and(|a| a.conn_id == conn_id);
-                if from_agent {
-                    self.broadcast(&ServerMessage::AgentExited { code }, false);
-                }
-                Ok(())
+            ClientMessage::Exit { code } if from_agent => {
+                self.broadcast(&ServerMessage::AgentExited { code }, false);
+                self.session.handle_agent_exit(t, p, code)
             }
+            ClientMessage::Exit { .. } => Err(SessionError::NotHost),
             // Lobby messages never reach a room.
             other => {
                 tracing::debug!(kind = other.kind(), "lobby message sent to a room");
@@ -549,6 +591,24 @@ impl Room {
                         .and_then(|m| m.agent.as_ref())
                     {
                         agent.send(&ServerMessage::Resize { cols, rows });
+                    }
+                }
+                Output::ApprovalDecision { id, allow, reason } => {
+                    let agent = self
+                        .session
+                        .host()
+                        .and_then(|h| self.member(h))
+                        .and_then(|m| m.agent.as_ref());
+                    match agent {
+                        Some(agent) => {
+                            agent.send(&ServerMessage::ApprovalDecision {
+                                id,
+                                allow,
+                                reason: Text::truncate(reason),
+                            });
+                        }
+                        // The host agent denies by itself when no answer comes in time.
+                        None => tracing::debug!(%id, "decision dropped: the host agent is away"),
                     }
                 }
                 Output::Report(report) => {

@@ -174,6 +174,8 @@ pub struct RoomClosed {
     pub reason: roulette_core::EndReason,
     /// The partners.
     pub partners: [ParticipantId; 2],
+    /// Whose agent ran, for pairing rooms.
+    pub host: Option<ParticipantId>,
 }
 
 /// A room's inputs.

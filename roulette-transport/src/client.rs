@@ -1,11 +1,12 @@
 //! Messages from clients (browsers, terminal clients, bots, host agents) to the server.
 
-use roulette_core::{IdeaId, LineId, PromptId, RoomKind, Vote};
+use roulette_core::session::{ApprovalOutcome, ApprovalPlace};
+use roulette_core::{ApprovalId, IdeaId, LineId, PromptId, RoomKind, Vote};
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{
-    MAX_CHAT, MAX_IDEA, MAX_INVITE_CODE, MAX_MATCH_KEY, MAX_NONCE, MAX_PROMPT, MAX_REPORT,
-    MAX_TICKET, MAX_VERSIONS,
+    MAX_CHAT, MAX_IDEA, MAX_INVITE_CODE, MAX_MATCH_KEY, MAX_NONCE, MAX_PROMPT, MAX_REASON,
+    MAX_REPORT, MAX_SUMMARY, MAX_TICKET, MAX_TOOL, MAX_VERSIONS,
 };
 use crate::text::{List, Text};
 
@@ -110,6 +111,47 @@ pub enum ClientMessage {
         /// Approve or reject.
         approve: bool,
     },
+    /// The host allows or denies a tool call of the agent's that waits for them.
+    DecideApproval {
+        /// Which request.
+        id: ApprovalId,
+        /// Allow or deny.
+        allow: bool,
+        /// Why, for the agent and the partner (may be empty).
+        #[serde(default)]
+        reason: Text<MAX_REASON>,
+    },
+    /// From a host agent: how it guards the agent while someone else drives.
+    AgentPolicy {
+        /// The agent's permission requests reach the host agent (Claude Code's hooks).
+        approvals: bool,
+        /// Every tool call that can change something waits for the host while someone else
+        /// drives.
+        hold_changes: bool,
+        /// Every key a remote driver presses waits for the host.
+        hold_keys: bool,
+    },
+    /// From a host agent: a tool call of the agent's waits for the host.
+    ApprovalRequest {
+        /// Its id, chosen by the host agent.
+        id: ApprovalId,
+        /// The tool.
+        tool: Text<MAX_TOOL>,
+        /// What it would do.
+        summary: Text<MAX_SUMMARY>,
+        /// Where the host answers it.
+        place: ApprovalPlace,
+    },
+    /// From a host agent: a tool call stopped waiting.
+    ApprovalResolved {
+        /// Which.
+        id: ApprovalId,
+        /// How.
+        outcome: ApprovalOutcome,
+        /// The host's reason, if any.
+        #[serde(default)]
+        reason: Text<MAX_REASON>,
+    },
     /// Answer the halfway check-in.
     CheckIn {
         /// Continue or end.
@@ -177,6 +219,10 @@ impl ClientMessage {
             ClientMessage::SubmitPrompt { .. } => "submit_prompt",
             ClientMessage::DecidePrompt { .. } => "decide_prompt",
             ClientMessage::DecideLine { .. } => "decide_line",
+            ClientMessage::DecideApproval { .. } => "decide_approval",
+            ClientMessage::AgentPolicy { .. } => "agent_policy",
+            ClientMessage::ApprovalRequest { .. } => "approval_request",
+            ClientMessage::ApprovalResolved { .. } => "approval_resolved",
             ClientMessage::CheckIn { .. } => "check_in",
             ClientMessage::RequestExtension {} => "request_extension",
             ClientMessage::AnswerExtension { .. } => "answer_extension",

@@ -165,6 +165,12 @@ pub enum ErrorCode {
     WarningsNotAcknowledged,
     /// Unknown held line.
     UnknownLine,
+    /// No such request of the agent's waits for a decision.
+    UnknownApproval,
+    /// Too many requests of the agent's wait at once.
+    TooManyApprovals,
+    /// The agent waits for the host to answer its own dialog; driving cannot change hands yet.
+    AgentWaitsForHost,
     /// Input is held behind a line waiting for approval.
     InputHeld,
     /// The text is empty.
@@ -216,6 +222,9 @@ impl From<&SessionError> for ErrorCode {
             SessionError::PromptQueueFull { .. } => ErrorCode::PromptQueueFull,
             SessionError::WarningsNotAcknowledged => ErrorCode::WarningsNotAcknowledged,
             SessionError::UnknownLine => ErrorCode::UnknownLine,
+            SessionError::UnknownApproval => ErrorCode::UnknownApproval,
+            SessionError::TooManyApprovals { .. } => ErrorCode::TooManyApprovals,
+            SessionError::AgentWaitsForHost => ErrorCode::AgentWaitsForHost,
             SessionError::InputHeld => ErrorCode::InputHeld,
             SessionError::EmptyText => ErrorCode::EmptyText,
             SessionError::TextTooLong { .. } => ErrorCode::TextTooLong,

@@ -25,6 +25,12 @@ pub const MAX_IDEA: usize = 1024;
 pub const MAX_PROMPT: usize = 16 * 1024;
 /// Longest report reason on the wire, in bytes.
 pub const MAX_REPORT: usize = 4096;
+/// Longest tool name of an agent's request, in bytes.
+pub const MAX_TOOL: usize = 256;
+/// Longest summary of what an agent's tool call would do, in bytes.
+pub const MAX_SUMMARY: usize = 8 * 1024;
+/// Longest reason given with a decision on an agent's tool call, in bytes.
+pub const MAX_REASON: usize = 1024;
 /// Longest handle or display name, in bytes.
 pub const MAX_NAME: usize = 64;
 /// A chat client's match key (a hex digest).

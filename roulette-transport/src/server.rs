@@ -1,13 +1,17 @@
 //! Messages from the server to clients and host agents.
 
-use roulette_core::session::{DriverChange, EndReason, Event, IdeaView, PromptView};
-use roulette_core::{IdeaId, LineId, ParticipantId, PromptId, RoomId, RoomKind};
+use roulette_core::session::{
+    AgentPolicy, ApprovalOutcome, ApprovalView, DriverChange, EndReason, Event, IdeaView,
+    PromptView,
+};
+use roulette_core::{ApprovalId, IdeaId, LineId, ParticipantId, PromptId, RoomId, RoomKind};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::codes::ErrorCode;
 use crate::limits::{
-    MAX_CHALLENGE, MAX_CHAT, MAX_ERROR_MESSAGE, MAX_IDEAS, MAX_INVITE_CODE, MAX_NAME, MAX_TICKET,
+    MAX_CHALLENGE, MAX_CHAT, MAX_ERROR_MESSAGE, MAX_IDEAS, MAX_INVITE_CODE, MAX_NAME, MAX_REASON,
+    MAX_TICKET,
 };
 use crate::text::{List, Text};
 
@@ -160,6 +164,38 @@ pub enum ServerMessage {
     LineRejected {
         /// Which.
         id: LineId,
+    },
+    /// A tool call of the agent's waits for the host: the host allows or denies it
+    /// (`decide_approval`) when `place` is `roulette`; with `agent_screen` the agent shows its
+    /// own dialog at the host's keyboard. Everyone is told.
+    ApprovalWaiting {
+        /// What it would do.
+        approval: ApprovalView,
+    },
+    /// A tool call stopped waiting for the host.
+    ApprovalResolved {
+        /// Which.
+        id: ApprovalId,
+        /// How.
+        outcome: ApprovalOutcome,
+        /// The host's reason, if any.
+        #[serde(default)]
+        reason: Text<MAX_REASON>,
+    },
+    /// To the host agent only: the host's decision from the page.
+    ApprovalDecision {
+        /// Which request.
+        id: ApprovalId,
+        /// Allow or deny.
+        allow: bool,
+        /// The host's reason (may be empty).
+        #[serde(default)]
+        reason: Text<MAX_REASON>,
+    },
+    /// How the host agent guards the agent while someone else drives.
+    AgentPolicy {
+        /// The policy.
+        policy: AgentPolicy,
     },
     /// A chat message, sanitised by the server.
     Chat {
@@ -341,6 +377,17 @@ impl From<&Event> for ServerMessage {
             },
             Event::LineApproved { id } => ServerMessage::LineApproved { id },
             Event::LineRejected { id } => ServerMessage::LineRejected { id },
+            Event::ApprovalWaiting { approval } => ServerMessage::ApprovalWaiting { approval },
+            Event::ApprovalResolved {
+                id,
+                outcome,
+                reason,
+            } => ServerMessage::ApprovalResolved {
+                id,
+                outcome,
+                reason: Text::truncate(reason),
+            },
+            Event::AgentPolicyChanged { policy } => ServerMessage::AgentPolicy { policy },
             Event::Chat { from, text } => ServerMessage::Chat {
                 from,
                 text: Text::truncate(text),
@@ -421,6 +468,10 @@ impl ServerMessage {
             ServerMessage::LineHeld { .. } => "line_held",
             ServerMessage::LineApproved { .. } => "line_approved",
             ServerMessage::LineRejected { .. } => "line_rejected",
+            ServerMessage::ApprovalWaiting { .. } => "approval_waiting",
+            ServerMessage::ApprovalResolved { .. } => "approval_resolved",
+            ServerMessage::ApprovalDecision { .. } => "approval_decision",
+            ServerMessage::AgentPolicy { .. } => "agent_policy",
             ServerMessage::Chat { .. } => "chat",
             ServerMessage::Typing { .. } => "typing",
             ServerMessage::CheckIn { .. } => "check_in",

@@ -2,9 +2,13 @@
 //! decoding, field caps, version agreement and the mapping from core events and errors.
 
 use roulette_core::safety::{RiskKind, SafetyWarning};
-use roulette_core::session::{DriverChange, EndReason, Event, IdeaView, PromptStage, PromptView};
+use roulette_core::session::{
+    ApprovalOutcome, ApprovalPlace, ApprovalView, DriverChange, EndReason, Event, IdeaView,
+    PromptStage, PromptView,
+};
 use roulette_core::{
-    IdeaId, LineId, MatchError, ParticipantId, PromptId, RoomId, RoomKind, SessionError, Vote,
+    ApprovalId, IdeaId, LineId, MatchError, ParticipantId, PromptId, RoomId, RoomKind,
+    SessionError, Vote,
 };
 use roulette_transport::limits::*;
 use roulette_transport::{
@@ -74,6 +78,27 @@ fn client_examples() -> Vec<ClientMessage> {
             id: LineId(1),
             approve: false,
         },
+        DecideApproval {
+            id: ApprovalId(1),
+            allow: false,
+            reason: t("not outside the session directory"),
+        },
+        AgentPolicy {
+            approvals: true,
+            hold_changes: true,
+            hold_keys: false,
+        },
+        ApprovalRequest {
+            id: ApprovalId(1),
+            tool: t("Bash"),
+            summary: t("rm -rf build"),
+            place: ApprovalPlace::Roulette,
+        },
+        ApprovalResolved {
+            id: ApprovalId(1),
+            outcome: ApprovalOutcome::Denied,
+            reason: t("not outside the session directory"),
+        },
         CheckIn { keep_going: true },
         RequestExtension {},
         AnswerExtension { accept: true },
@@ -108,6 +133,10 @@ fn client_examples() -> Vec<ClientMessage> {
             | SubmitPrompt { .. }
             | DecidePrompt { .. }
             | DecideLine { .. }
+            | DecideApproval { .. }
+            | AgentPolicy { .. }
+            | ApprovalRequest { .. }
+            | ApprovalResolved { .. }
             | CheckIn { .. }
             | RequestExtension {}
             | AnswerExtension { .. }
@@ -219,6 +248,37 @@ fn server_examples() -> Vec<ServerMessage> {
         },
         LineApproved { id: LineId(1) },
         LineRejected { id: LineId(2) },
+        ApprovalWaiting {
+            approval: ApprovalView {
+                id: ApprovalId(1),
+                tool: "Bash".into(),
+                summary: "cat ~/.ssh/id_rsa > /tmp/k".into(),
+                warnings: vec![SafetyWarning {
+                    kind: RiskKind::SshKeys,
+                    matched: ".ssh".into(),
+                    reason: "reads or changes SSH keys or configuration".into(),
+                }],
+                place: ApprovalPlace::Roulette,
+                driver: B,
+            },
+        },
+        ApprovalResolved {
+            id: ApprovalId(1),
+            outcome: ApprovalOutcome::Denied,
+            reason: t("not outside the session directory"),
+        },
+        ApprovalDecision {
+            id: ApprovalId(1),
+            allow: false,
+            reason: t("not outside the session directory"),
+        },
+        AgentPolicy {
+            policy: roulette_core::session::AgentPolicy {
+                approvals: true,
+                hold_changes: true,
+                hold_keys: false,
+            },
+        },
         Chat {
             from: B,
             text: t("nice!"),
@@ -261,6 +321,12 @@ fn server_examples() -> Vec<ServerMessage> {
         Ended {
             reason: EndReason::CheckInDeclined { by: None },
         },
+        Ended {
+            reason: EndReason::AgentExited {
+                code: Some(127),
+                early: true,
+            },
+        },
         Ack { offset: 1_048_576 },
         Shutdown {
             reconnect_after_ms: 1_000,
@@ -302,6 +368,10 @@ fn server_examples() -> Vec<ServerMessage> {
             | LineHeld { .. }
             | LineApproved { .. }
             | LineRejected { .. }
+            | ApprovalWaiting { .. }
+            | ApprovalResolved { .. }
+            | ApprovalDecision { .. }
+            | AgentPolicy { .. }
             | Chat { .. }
             | Typing { .. }
             | CheckIn { .. }
@@ -394,6 +464,9 @@ fn the_protocol_document_shows_every_message() {
         MAX_IDEA,
         MAX_PROMPT,
         MAX_REPORT,
+        MAX_TOOL,
+        MAX_SUMMARY,
+        MAX_REASON,
         MAX_NAME,
         MAX_MATCH_KEY,
         MAX_NONCE,

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::approvals::Approvals;
 use super::event::{DriverChange, Event, IdeaView, Role};
 use super::input::{LineGate, RemoteInputFilter};
 use super::prompts::PromptQueue;
@@ -32,6 +33,7 @@ pub(crate) enum CheckIn {
 
 #[derive(Debug)]
 pub(crate) struct Building {
+    pub(crate) started_at: Instant,
     pub(crate) idea: IdeaView,
     pub(crate) driver: ParticipantId,
     pub(crate) ends_at: Instant,
@@ -45,6 +47,7 @@ pub(crate) struct Building {
     pub(crate) gate: LineGate,
     pub(crate) filter: RemoteInputFilter,
     pub(crate) size: Option<(u16, u16)>,
+    pub(crate) approvals: Approvals,
 }
 
 impl Building {
@@ -92,6 +95,7 @@ impl Session {
             rematch_for: c.rematch_window,
         });
         self.state = State::Building(Box::new(Building {
+            started_at: now,
             idea,
             driver: host,
             ends_at,
@@ -105,6 +109,7 @@ impl Session {
             gate: LineGate::default(),
             filter: RemoteInputFilter::default(),
             size: None,
+            approvals: Approvals::default(),
         }));
     }
 
@@ -178,9 +183,13 @@ impl Session {
             Some(r) if r.by != who => {}
             _ => return Err(SessionError::NoRequest),
         }
+        let new_driver = if b.driver == who { other } else { who };
+        if accept && Some(new_driver) != self.host && b.approvals.dialog_open() {
+            // The agent's own dialog answers to whoever drives: it stays the host's.
+            return Err(SessionError::AgentWaitsForHost);
+        }
         b.swap = None;
         if accept {
-            let new_driver = if b.driver == who { other } else { who };
             self.change_driver(new_driver, DriverChange::Swapped);
         } else {
             self.outbox.both(Event::SwapDeclined { by: who });

@@ -58,6 +58,10 @@ pub struct SessionConfig {
     pub chat_idle_timeout: Duration,
     /// Largest terminal size accepted from a resize, as (columns, rows).
     pub max_terminal_size: (u16, u16),
+    /// An agent that exits sooner than this after building starts failed to start: the session
+    /// ends with [`EndReason::AgentExited`](super::EndReason::AgentExited) marked `early`, the
+    /// partner is requeued at the head of the queue and the host is not requeued.
+    pub agent_min_run: Duration,
 }
 
 impl Default for SessionConfig {
@@ -88,6 +92,7 @@ impl Default for SessionConfig {
             agent_reconnect_grace: Duration::from_secs(120),
             chat_idle_timeout: Duration::from_secs(10 * MIN),
             max_terminal_size: (1000, 500),
+            agent_min_run: Duration::from_secs(10),
         }
     }
 }

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::ids::{IdeaId, LineId, ParticipantId, PromptId};
+use super::approvals::{AgentPolicy, ApprovalOutcome, ApprovalView};
+use crate::ids::{ApprovalId, IdeaId, LineId, ParticipantId, PromptId};
 use crate::safety::SafetyWarning;
 
 /// The phase of a session, without its data.
@@ -66,6 +67,14 @@ pub enum EndReason {
     },
     /// The host agent stayed disconnected past its grace period.
     HostGone {},
+    /// The host's agent exited. `early`: within moments of starting, so it failed to start;
+    /// the partner is requeued at the head of the queue, the host is not.
+    AgentExited {
+        /// Its exit code, when it exited by itself.
+        code: Option<i32>,
+        /// It exited as the session began.
+        early: bool,
+    },
     /// A partner reported the other.
     Reported {
         /// The reporter.
@@ -227,6 +236,25 @@ pub enum Event {
         /// Which.
         id: LineId,
     },
+    /// A tool call of the agent's waits for the host.
+    ApprovalWaiting {
+        /// What it would do.
+        approval: ApprovalView,
+    },
+    /// A tool call stopped waiting for the host.
+    ApprovalResolved {
+        /// Which.
+        id: ApprovalId,
+        /// How.
+        outcome: ApprovalOutcome,
+        /// The host's reason, if any, sanitised.
+        reason: String,
+    },
+    /// How the host agent guards the agent while someone else drives.
+    AgentPolicyChanged {
+        /// The policy.
+        policy: AgentPolicy,
+    },
     /// A chat message.
     Chat {
         /// The sender.
@@ -368,6 +396,15 @@ pub enum Output {
     },
     /// Persist a report. It never bans anyone by itself.
     Report(Report),
+    /// The host's decision on a request held by Roulette, for the host agent only.
+    ApprovalDecision {
+        /// Which request.
+        id: ApprovalId,
+        /// Allow or deny.
+        allow: bool,
+        /// The host's reason, sanitised (may be empty).
+        reason: String,
+    },
 }
 
 /// The queue of outputs, with helpers for the common shapes.

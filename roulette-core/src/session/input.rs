@@ -190,6 +190,37 @@ impl LineGate {
         }
     }
 
+    /// Holds every key (for programs whose dialogs answer to single keys). Keys pressed while
+    /// others are held join them under a new id, so that the host never releases a key they
+    /// were not shown; the old id is returned as superseded.
+    pub(crate) fn admit_keys(
+        &mut self,
+        data: &[u8],
+        next_id: impl FnOnce() -> LineId,
+    ) -> (Admitted, Option<LineId>) {
+        let (superseded, mut keys) = match self.held.take() {
+            Some((id, keys)) => (Some(id), keys),
+            None => (None, Vec::new()),
+        };
+        keys.extend_from_slice(data);
+        let id = next_id();
+        let preview = describe_keys(&keys);
+        self.held_preview = preview.clone();
+        self.held = Some((id, keys));
+        (
+            Admitted {
+                forward: Vec::new(),
+                held: Some((id, preview)),
+            },
+            superseded,
+        )
+    }
+
+    /// Releases every held key (keys mode).
+    pub(crate) fn approve_keys(&mut self) -> Option<Vec<u8>> {
+        self.held.take().map(|(_, keys)| keys)
+    }
+
     /// Releases the held line ending; what was typed after it goes through the gate again.
     pub(crate) fn approve(&mut self, next_id: impl FnOnce() -> LineId) -> Option<Admitted> {
         let (_, held) = self.held.take()?;
@@ -216,6 +247,55 @@ impl LineGate {
             self.line.drain(..cut);
         }
     }
+}
+
+/// Names the keys in `keys` for the host: text as typed, other keys by name.
+fn describe_keys(keys: &[u8]) -> String {
+    const NAMED: &[(&[u8], &str)] = &[
+        (b"\x1b[A", "Up"),
+        (b"\x1b[B", "Down"),
+        (b"\x1b[C", "Right"),
+        (b"\x1b[D", "Left"),
+        (b"\x1bOA", "Up"),
+        (b"\x1bOB", "Down"),
+        (b"\x1bOC", "Right"),
+        (b"\x1bOD", "Left"),
+        (b"\x1bOM", "Enter"),
+        (b"\r", "Enter"),
+        (b"\n", "Enter"),
+        (b"\t", "Tab"),
+        (b"\x7f", "Backspace"),
+        (b"\x1b", "Esc"),
+    ];
+    let mut out = String::new();
+    let mut text = Vec::new();
+    let flush = |out: &mut String, text: &mut Vec<u8>| {
+        if !text.is_empty() {
+            out.push_str(&format!("\"{}\" ", String::from_utf8_lossy(text)));
+            text.clear();
+        }
+    };
+    let mut rest = keys;
+    while let Some(&b) = rest.first() {
+        if let Some((seq, name)) = NAMED.iter().find(|(seq, _)| rest.starts_with(seq)) {
+            flush(&mut out, &mut text);
+            out.push_str(name);
+            out.push(' ');
+            rest = &rest[seq.len()..];
+        } else if b < 0x20 {
+            flush(&mut out, &mut text);
+            out.push_str(&format!("Ctrl-{} ", char::from(b + 0x40)));
+            rest = &rest[1..];
+        } else {
+            text.push(b);
+            rest = &rest[1..];
+        }
+        if out.len() > MAX_PREVIEW_BYTES {
+            break;
+        }
+    }
+    flush(&mut out, &mut text);
+    sanitize(TextField::Chat, out.trim_end())
 }
 
 /// What the line looks like once edits are applied: backspace removes a character, Ctrl-U
@@ -250,6 +330,7 @@ impl Session {
             self.config.host_approves_remote_lines,
             self.config.max_held_input,
         );
+        let hold_keys = self.agent_policy.is_some_and(|p| p.hold_keys);
         let b = building_of(&mut self.state, self.kind)?;
         if from_host {
             self.outbox.push(Output::AgentInput {
@@ -262,6 +343,18 @@ impl Session {
             return Err(SessionError::InputHeld);
         }
         let filtered = b.filter.filter(data);
+        if hold_keys {
+            if filtered.is_empty() {
+                return Ok(());
+            }
+            let ids = &mut self.ids;
+            let (admitted, superseded) = b.gate.admit_keys(&filtered, || ids.next_line());
+            if let Some(id) = superseded {
+                self.outbox.both(Event::LineRejected { id });
+            }
+            self.emit_admitted(who, admitted);
+            return Ok(());
+        }
         let admitted = if gated {
             let ids = &mut self.ids;
             b.gate.admit(&filtered, || ids.next_line())
@@ -287,6 +380,7 @@ impl Session {
         if self.host != Some(who) {
             return Err(SessionError::NotHost);
         }
+        let hold_keys = self.agent_policy.is_some_and(|p| p.hold_keys);
         let b = building_of(&mut self.state, self.kind)?;
         if b.gate.held_id() != Some(id) {
             return Err(SessionError::UnknownLine);
@@ -295,6 +389,16 @@ impl Session {
         if !approve {
             b.gate.discard();
             self.outbox.both(Event::LineRejected { id });
+            return Ok(());
+        }
+        if hold_keys {
+            if let Some(keys) = b.gate.approve_keys() {
+                self.outbox.both(Event::LineApproved { id });
+                self.outbox.push(Output::AgentInput {
+                    author: driver,
+                    bytes: keys,
+                });
+            }
             return Ok(());
         }
         let ids = &mut self.ids;

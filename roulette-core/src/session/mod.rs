@@ -9,6 +9,7 @@
 //! navigator against the timer) -> [`Phase::Ended`] with an [`EndReason`]. Chat-only rooms go
 //! [`Phase::Chatting`] -> [`Phase::Ended`].
 
+mod approvals;
 mod building;
 mod config;
 mod event;
@@ -16,6 +17,10 @@ mod input;
 mod planning;
 mod prompts;
 
+pub use approvals::{
+    AgentPolicy, ApprovalOutcome, ApprovalPlace, ApprovalRequest, ApprovalView,
+    MAX_PENDING_APPROVALS, MAX_REASON_CHARS, MAX_SUMMARY_CHARS, MAX_TOOL_CHARS,
+};
 pub use config::SessionConfig;
 pub use event::{
     Audience, DriverChange, EndReason, Event, IdeaView, Output, Phase, PromptStage, PromptView,
@@ -124,6 +129,8 @@ pub struct Session {
     host: Option<ParticipantId>,
     seats: [Seat; 2],
     agent_away_until: Option<Instant>,
+    /// How the host agent guards the agent, once it has said.
+    agent_policy: Option<AgentPolicy>,
     state: State,
     outbox: Outbox,
     ids: IdAlloc,
@@ -177,6 +184,7 @@ impl Session {
             partners: setup.partners,
             host: setup.host,
             agent_away_until: None,
+            agent_policy: None,
             state,
             outbox,
             ids: IdAlloc::default(),
@@ -396,15 +404,41 @@ impl Session {
         Ok(())
     }
 
+    /// The host agent reports that the agent's process exited: the session ends, since it has
+    /// nothing left to share. An exit within [`SessionConfig::agent_min_run`] of building's
+    /// start (or before it) is marked early: the agent failed to start.
+    pub fn handle_agent_exit(
+        &mut self,
+        now: Instant,
+        who: ParticipantId,
+        code: Option<i32>,
+    ) -> Result<(), SessionError> {
+        if self.host != Some(who) {
+            return Err(SessionError::NotHost);
+        }
+        self.not_ended_pairing()?;
+        let early = match &self.state {
+            State::Building(b) => now < b.started_at + self.config.agent_min_run,
+            _ => true,
+        };
+        self.end(now, EndReason::AgentExited { code, early });
+        Ok(())
+    }
+
     /// Events that bring a participant who (re)joins up to date: the phase with its time left,
     /// the tallies, the roles, what waits for a decision. Nothing changes.
     pub fn current_state(&self, now: Instant) -> Vec<Event> {
         match &self.state {
             State::Planning(p) => {
-                let mut events = vec![Event::PlanningStarted {
+                let mut events: Vec<Event> = self
+                    .agent_policy
+                    .map(|policy| Event::AgentPolicyChanged { policy })
+                    .into_iter()
+                    .collect();
+                events.push(Event::PlanningStarted {
                     ideas: p.ideas.clone(),
                     ends_in: p.deadline.saturating_duration_since(now),
-                }];
+                });
                 events.extend(p.ideas.iter().map(|i| {
                     let (up, down) = p.tally(i.id);
                     Event::Tally {
@@ -440,6 +474,12 @@ impl Session {
                 if let Some((id, preview)) = b.gate.held_preview() {
                     events.push(Event::LineHeld { id, preview });
                 }
+                if let Some(policy) = self.agent_policy {
+                    events.push(Event::AgentPolicyChanged { policy });
+                }
+                events.extend(b.approvals.views().map(|a| Event::ApprovalWaiting {
+                    approval: a.clone(),
+                }));
                 events
             }
             State::Chatting { .. } => vec![Event::ChatStarted],
@@ -504,6 +544,13 @@ impl Session {
             .iter()
             .position(|p| *p == who)
             .ok_or(SessionError::NotMember)
+    }
+
+    fn not_ended_pairing(&self) -> Result<(), SessionError> {
+        if self.kind != RoomKind::Pairing {
+            return Err(SessionError::WrongRoomKind);
+        }
+        self.not_ended()
     }
 
     fn not_ended(&self) -> Result<(), SessionError> {
