@@ -91,6 +91,8 @@ pub struct HookCall {
     pub tool: String,
     /// The tool's input, for tool events.
     pub input: Value,
+    /// Claude's id for this tool call (`PreToolUse`, `PostToolUse`).
+    pub tool_use_id: Option<String>,
 }
 
 impl HookCall {
@@ -112,6 +114,10 @@ impl HookCall {
                 .unwrap_or_default()
                 .to_string(),
             input: value.get("tool_input").cloned().unwrap_or(Value::Null),
+            tool_use_id: value
+                .get("tool_use_id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         })
     }
 
@@ -169,6 +175,10 @@ pub struct Gatekeeper {
     held: Vec<Held>,
     /// The agent's own dialog, open at the host's keyboard.
     dialog: Option<ApprovalId>,
+    /// Tool calls begun while someone else drove and not finished yet. Claude Code draws a
+    /// permission dialog at the same moment it runs the `PermissionRequest` hook, so a remote
+    /// driver's keys wait from a tool call's `PreToolUse` until it is over.
+    in_flight: Vec<Option<String>>,
     out: VecDeque<GateOutput>,
 }
 
@@ -180,6 +190,7 @@ impl Gatekeeper {
             next_id: 0,
             held: Vec::new(),
             dialog: None,
+            in_flight: Vec::new(),
             out: VecDeque::new(),
         }
     }
@@ -193,6 +204,20 @@ impl Gatekeeper {
     pub fn handle_hook(&mut self, now: Instant, call: CallId, hook: HookCall, host_drives: bool) {
         // Any hook call means the agent moved on from a dialog it showed.
         self.close_dialog("the host answered the agent");
+        match &hook.event {
+            HookEvent::PreToolUse if !host_drives => self.in_flight.push(hook.tool_use_id.clone()),
+            HookEvent::PreToolUse | HookEvent::PermissionRequest => {}
+            HookEvent::Other(name) if name == "PostToolUse" || name == "PostToolUseFailure" => {
+                match self.in_flight.iter().position(|t| *t == hook.tool_use_id) {
+                    Some(at) => {
+                        self.in_flight.remove(at);
+                    }
+                    None => self.in_flight.clear(),
+                }
+            }
+            // The turn ended, or a new one began: no tool call of the old one is running.
+            HookEvent::Other(_) => self.in_flight.clear(),
+        }
         let hold = match hook.event {
             HookEvent::PermissionRequest => !host_drives,
             HookEvent::PreToolUse => !host_drives && self.config.hold_changes && hook.can_change(),
@@ -289,22 +314,14 @@ impl Gatekeeper {
     /// Keys the host sent to the agent while driving: one that answers a dialog (a digit,
     /// y or n, Enter, Esc, Ctrl-C) closes the agent's own dialog.
     pub fn handle_host_keys(&mut self, keys: &[u8]) {
-        if self.dialog.is_none() {
-            return;
-        }
-        let answers = keys.iter().enumerate().any(|(i, b)| match b {
-            b'1'..=b'9' | b'y' | b'Y' | b'n' | b'N' | b'\r' | b'\n' | 0x03 => true,
-            // A lone Esc, not the start of an arrow key's sequence.
-            0x1b => !matches!(keys.get(i + 1), Some(b'[' | b'O')),
-            _ => false,
-        });
-        if answers {
+        if self.dialog.is_some() && answers_a_dialog(keys) {
             self.close_dialog("the host answered the agent");
         }
     }
 
     /// The agent exited or the session ended: every held request is denied and withdrawn.
     pub fn withdraw_all(&mut self, reason: &str) {
+        self.in_flight.clear();
         for held in std::mem::take(&mut self.held) {
             self.out.push_back(GateOutput::Reply {
                 call: held.call,
@@ -322,6 +339,18 @@ impl Gatekeeper {
     /// Whether the agent shows its own dialog at the host's keyboard.
     pub fn dialog_open(&self) -> bool {
         self.dialog.is_some()
+    }
+
+    /// Whether a remote driver's keys must wait now: the agent shows (or may be about to
+    /// show) a dialog that only the host answers.
+    pub fn remote_keys_wait(&self) -> bool {
+        self.dialog.is_some() || !self.in_flight.is_empty() || !self.held.is_empty()
+    }
+
+    /// The driver changed: tool calls begun under the old one no longer hold keys back (the
+    /// host, taking over, sees the agent's screen as it is).
+    pub fn handle_driver_changed(&mut self) {
+        self.in_flight.clear();
     }
 
     /// The requests held for the host, oldest first.
@@ -375,6 +404,37 @@ impl Gatekeeper {
             });
         }
     }
+}
+
+/// Whether `keys` hold a key that answers a dialog: a digit, y or n, Enter, Ctrl-C or a lone
+/// Esc. Escape sequences (arrows, focus events, a terminal's answers to queries, whose
+/// parameters are digits too) answer nothing.
+fn answers_a_dialog(keys: &[u8]) -> bool {
+    let mut i = 0;
+    while i < keys.len() {
+        match keys[i] {
+            0x1b => match keys.get(i + 1) {
+                Some(b'[') => {
+                    // CSI: parameters and intermediates, then one final byte.
+                    let rest = &keys[i + 2..];
+                    let end = rest.iter().position(|b| (0x40..=0x7e).contains(b));
+                    i += 2 + end.map_or(rest.len(), |e| e + 1);
+                }
+                Some(b'O') => i += 3,
+                Some(b']' | b'P' | b'_' | b'^') => {
+                    // OSC, DCS and the like: up to their terminator (BEL or ESC \).
+                    let rest = &keys[i + 2..];
+                    let end = rest.iter().position(|b| *b == 0x07 || *b == 0x1b);
+                    i += 2 + end.map_or(rest.len(), |e| e + 1);
+                }
+                Some(_) => i += 2,
+                None => return true,
+            },
+            b'1'..=b'9' | b'y' | b'Y' | b'n' | b'N' | b'\r' | b'\n' | 0x03 => return true,
+            _ => i += 1,
+        }
+    }
+    false
 }
 
 /// What a hook prints to allow or deny, for its event. Unknown events get a denial in both
@@ -622,8 +682,10 @@ mod tests {
             ]
         ));
         assert!(g.dialog_open());
-        // Arrow keys move in the dialog; they answer nothing.
-        g.handle_host_keys(b"\x1b[B\x1b[A");
+        // Arrow keys move in the dialog, and a terminal's answers to the agent's queries (device
+        // attributes, cursor position, focus) are no answer either, digits and all.
+        g.handle_host_keys(b"\x1b[B\x1b[A\x1bOB");
+        g.handle_host_keys(b"\x1b[?1;2c\x1b[12;40R\x1b[I\x1b]11;rgb:0000/0000/0000\x07");
         assert!(g.dialog_open());
         g.handle_host_keys(b"1");
         assert!(!g.dialog_open());
@@ -649,6 +711,41 @@ mod tests {
             true,
         );
         assert!(!g.dialog_open());
+    }
+
+    #[test]
+    fn a_remote_drivers_keys_wait_while_a_tool_call_may_show_a_dialog() {
+        let t = Instant::now();
+        let mut g = Gatekeeper::new(GateConfig {
+            hold_changes: false,
+            ..GateConfig::default()
+        });
+        let with_id = |event: &str, id: &str| {
+            let mut c = call(event, "Read", json!({"file_path": "/etc/hosts"}));
+            c.tool_use_id = Some(id.into());
+            c
+        };
+        assert!(!g.remote_keys_wait());
+        g.handle_hook(t, CallId(1), with_id("PreToolUse", "t1"), false);
+        assert!(g.remote_keys_wait(), "Claude may draw its dialog next");
+        g.handle_hook(
+            t,
+            CallId(2),
+            call("PermissionRequest", "Read", json!({})),
+            false,
+        );
+        drain(&mut g);
+        assert!(g.remote_keys_wait());
+        assert!(g.handle_decision(g.held()[0], true, ""));
+        assert!(g.remote_keys_wait(), "the tool still runs");
+        g.handle_hook(t, CallId(3), with_id("PostToolUse", "t1"), false);
+        assert!(!g.remote_keys_wait());
+        // The host's own tool calls hold nothing back; a new driver starts afresh.
+        g.handle_hook(t, CallId(4), with_id("PreToolUse", "t2"), true);
+        assert!(!g.remote_keys_wait());
+        g.handle_hook(t, CallId(5), with_id("PreToolUse", "t3"), false);
+        g.handle_driver_changed();
+        assert!(!g.remote_keys_wait());
     }
 
     #[test]

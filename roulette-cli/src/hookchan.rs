@@ -5,7 +5,8 @@
 //! Each hook call runs `roulette approval-hook --socket PATH` ([`run_approval_hook`]), which
 //! passes the JSON Claude wrote on its stdin to the host agent and prints the answer. It fails
 //! closed: when the host agent cannot be reached, or answers nothing in time, a permission
-//! request or tool call is denied.
+//! request or tool call is denied; and should the hook itself fail to run, Claude Code blocks
+//! the call (`"onFailure": "block"`), since it would otherwise go on without the hook.
 
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -29,9 +30,14 @@ pub const HOOK_EVENTS: &[&str] = &[
     "PermissionRequest",
     "PostToolUse",
     "PostToolUseFailure",
+    "PostToolBatch",
     "UserPromptSubmit",
     "Stop",
+    "SessionStart",
 ];
+/// The events whose hooks decide: a hook of theirs that fails (cannot start, crashes, runs out
+/// of time) blocks the tool call instead of letting Claude Code go on without it.
+const DECIDING_EVENTS: &[&str] = &["PreToolUse", "PermissionRequest"];
 
 /// A hook call on its way to the host agent's loop.
 #[derive(Debug)]
@@ -114,13 +120,16 @@ pub fn settings_json(hook_program: &Path, socket: &Path, decide_within: Duration
         decide_within.as_secs().max(1),
     );
     let timeout = (decide_within + HOOK_GRACE * 2).as_secs();
-    let entry = json!([{
-        "matcher": "*",
-        "hooks": [{ "type": "command", "command": command, "timeout": timeout }]
-    }]);
     let hooks: serde_json::Map<String, Value> = HOOK_EVENTS
         .iter()
-        .map(|e| ((*e).to_string(), entry.clone()))
+        .map(|event| {
+            let mut hook = json!({ "type": "command", "command": command, "timeout": timeout });
+            if DECIDING_EVENTS.contains(event) {
+                hook["onFailure"] = json!("block");
+            }
+            let entry = json!([{ "matcher": "*", "hooks": [hook] }]);
+            ((*event).to_string(), entry)
+        })
         .collect();
     serde_json::to_string_pretty(&json!({ "hooks": hooks })).unwrap_or_default()
 }
@@ -238,6 +247,8 @@ mod tests {
                 r"'/opt/it'\''s here/roulette' approval-hook --socket '/tmp/a b/approvals.sock' --within 300"
             );
             assert!(hook["timeout"].as_u64().unwrap() > 300);
+            let blocks = hook["onFailure"] == "block";
+            assert_eq!(blocks, DECIDING_EVENTS.contains(event), "{event}");
         }
     }
 

@@ -209,6 +209,8 @@ pub enum HostError {
 
 /// Most input kept for an agent that has not started yet.
 const EARLY_INPUT_MAX: usize = 64 * 1024;
+/// Most of a remote driver's keys kept while they wait for a dialog of the agent's to close.
+const WAITING_KEYS_MAX: usize = 64 * 1024;
 /// A request the host agent reported to the relay and still waits for, resent after a
 /// reconnect.
 #[derive(Clone, Debug)]
@@ -243,6 +245,9 @@ struct State {
     hooks: Option<HookChannel>,
     replies: HashMap<CallId, oneshot::Sender<String>>,
     reported: Vec<Reported>,
+    /// A remote driver's keys that wait while the agent may show a dialog only the host
+    /// answers (bounded); written once it cannot.
+    waiting_keys: Vec<u8>,
     status: mpsc::UnboundedSender<HostStatus>,
     done: bool,
 }
@@ -303,6 +308,7 @@ pub async fn run_host(
         hooks: None,
         replies: HashMap::new(),
         reported: Vec::new(),
+        waiting_keys: Vec::new(),
         status,
         done: false,
     };
@@ -536,7 +542,19 @@ async fn drain_gate(st: &mut State, mut conn: Option<&mut Connection>) -> Result
             }
         }
     }
+    release_waiting_keys(st).await;
     Ok(())
+}
+
+/// Writes the remote driver's keys that waited, once no dialog of the agent's can take them.
+async fn release_waiting_keys(st: &mut State) {
+    if st.waiting_keys.is_empty() || st.gate.remote_keys_wait() || st.host_drives() {
+        return;
+    }
+    let keys = Bytes::from(std::mem::take(&mut st.waiting_keys));
+    if let Some(agent) = &st.agent {
+        let _ = agent.input().write(keys).await;
+    }
 }
 
 fn approval_request(r: &Reported) -> ClientMessage {
@@ -609,6 +627,7 @@ async fn end_session(st: &mut State, reason: String) {
     }
     st.hooks = None;
     st.replies.clear();
+    st.waiting_keys.clear();
     st.in_session = false;
     st.spawned = false;
     st.started_at = None;
@@ -737,6 +756,9 @@ async fn handle_incoming(
             ServerMessage::DriverChanged { driver, .. } => {
                 st.driver = Some(driver);
                 st.filter = RemoteInputFilter::default();
+                // The former driver's waiting keys are theirs alone: never replayed for another.
+                st.waiting_keys.clear();
+                st.gate.handle_driver_changed();
                 st.say(HostStatus::Message(message));
             }
             ServerMessage::Resize { cols, rows } => {
@@ -800,11 +822,12 @@ async fn handle_incoming(
                 // driver still may not switch the agent's permission mode, nor answer a dialog
                 // the agent showed the host.
                 data = Bytes::from(st.filter.filter(&data));
-                if st.gate.dialog_open() {
-                    st.say(HostStatus::Notice(
-                        "keys from the partner were dropped: the agent waits for the host's answer"
-                            .into(),
-                    ));
+                if st.gate.remote_keys_wait() {
+                    // The agent shows, or may be about to show, a dialog that only the host
+                    // answers: the driver's keys wait until it is gone.
+                    let room = WAITING_KEYS_MAX.saturating_sub(st.waiting_keys.len());
+                    st.waiting_keys
+                        .extend_from_slice(&data[..data.len().min(room)]);
                     return Ok(());
                 }
             }

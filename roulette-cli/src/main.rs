@@ -396,11 +396,13 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
                     }
                     HostStatus::Notice(n) => console::status(&n),
                     HostStatus::Reconnecting { after } => console::status(&format!("reconnecting in {:.1} s", after.as_secs_f32())),
-                    HostStatus::Ended(reason) => console::status(&format!("session over: {reason}; waiting for the next partner")),
+                    HostStatus::Ended(reason) => console::status(&format!("session over: {reason}")),
                     HostStatus::AgentExited(code) => console::status(&match code {
                         Some(code) => format!("the agent exited with code {code}"),
                         None => "the agent was stopped".to_string(),
                     }),
+                    // The end is told once, as `Ended`, in the host's own words.
+                    HostStatus::Message(roulette_transport::ServerMessage::Ended { .. }) => {}
                     HostStatus::Message(m) => if let Some(line) = console::describe(&m) { console::status(&line) },
                 }
             }

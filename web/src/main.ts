@@ -4,6 +4,8 @@ import { hostToken, serverConfig, signIn, takeLoginFromFragment } from './api';
 import { button, byTestId, clock, el, show } from './dom';
 import { Link, LinkState } from './link';
 import {
+  AgentPolicy,
+  Approval,
   EndReason,
   Id,
   Idea,
@@ -42,6 +44,8 @@ interface Room {
   swapPendingFromMe: boolean;
   prompts: Map<Id, Prompt>;
   lines: Map<Id, string>;
+  approvals: Map<Id, Approval>;
+  policy: AgentPolicy | null;
   termSize: { cols: number; rows: number } | null;
   project: string;
 }
@@ -198,6 +202,8 @@ function newRoom(m: Extract<ServerMessage, { type: 'matched' }>): Room {
     swapPendingFromMe: false,
     prompts: new Map(),
     lines: new Map(),
+    approvals: new Map(),
+    policy: null,
     termSize: null,
     project: '',
   };
@@ -230,6 +236,29 @@ function endText(reason: EndReason): string {
       return 'The chat moved on.';
     case 'idle':
       return 'The room was idle for too long.';
+    case 'agent_exited':
+      return reason.early
+        ? "The host's agent exited as the session began, so it could not start. You keep your place at the head of the queue."
+        : "The host's agent exited, so the session ended.";
+  }
+}
+
+/** A tool call as people read it: `Bash(rm -rf build)`. */
+function callText(a: Approval): string {
+  return `${sanitize(a.tool)}(${sanitize(a.summary)})`;
+}
+
+function outcomeText(a: Approval, outcome: string, reason: string): string {
+  const why = reason ? `: ${sanitize(reason)}` : '.';
+  switch (outcome) {
+    case 'allowed':
+      return `The host allowed ${callText(a)}.`;
+    case 'denied':
+      return `The host denied ${callText(a)}${why}`;
+    case 'timed_out':
+      return `Nobody answered in time, so ${callText(a)} was denied.`;
+    default:
+      return `The agent stopped waiting for ${callText(a)}.`;
   }
 }
 
@@ -264,6 +293,10 @@ function onMessage(m: ServerMessage): void {
     case 'error':
       if (m.code === 'invite_invalid') {
         notice('This invite link is not valid: it was used, has lapsed, or is your own.');
+      } else if (m.code === 'agent_waits_for_host') {
+        // The swap still waits: the host answers the agent on its screen, then accepts.
+        notice('The agent is waiting for your answer on its screen: answer it there first, then accept the swap.');
+        show(byTestId('swap-dialog'), true);
       } else if (m.code === 'no_host') {
         notice('Neither of you has a host agent connected: one of you must run `roulette host` first (see Host).');
       } else {
@@ -377,6 +410,18 @@ function onMessage(m: ServerMessage): void {
       break;
     case 'line_held':
       r?.lines.set(m.id, sanitize(m.preview));
+      break;
+    case 'approval_waiting':
+      r?.approvals.set(m.approval.id, m.approval);
+      break;
+    case 'approval_resolved': {
+      const a = r?.approvals.get(m.id);
+      r?.approvals.delete(m.id);
+      if (a && a.place === 'roulette') notice(outcomeText(a, m.outcome, m.reason));
+      break;
+    }
+    case 'agent_policy':
+      if (r) r.policy = m.policy;
       break;
     case 'line_approved':
     case 'line_rejected':
@@ -576,6 +621,70 @@ function renderPrompts(r: Room): void {
   }
 }
 
+/** What the agent waits for. The host allows or denies what Roulette holds; everyone else sees
+ * that the agent waits for the host, and for what. */
+function renderApprovals(r: Room): void {
+  const box = byTestId('approvals');
+  const amHost = r.host === state.me;
+  const policy = byTestId('agent-policy');
+  const p = r.policy;
+  let policyText = '';
+  if (p && p.approvals && !p.hold_changes) {
+    policyText = amHost
+      ? 'You let the agent follow your own Claude Code rules while your partner drives: it may run some commands without asking you.'
+      : "The host lets the agent follow the host's own Claude Code rules while you drive: it may run some commands without asking. Permission dialogs still go to the host.";
+  } else if (p && !p.approvals && r.phase === 'building') {
+    policyText = p.hold_keys
+      ? amHost
+        ? 'Every key your partner presses waits for your approval.'
+        : 'Every key you press while driving waits for the host to allow it.'
+      : amHost
+        ? "Your partner's lines wait for your approval; single keys (such as answers to the agent's own questions) reach it at once."
+        : 'Your lines wait for the host to allow them; single keys reach the agent at once.';
+  }
+  policy.textContent = policyText;
+  show(policy, policyText !== '');
+  const sig = [...r.approvals.values()].map((a) => `${a.id}:${a.place}`).join(',') + `|${amHost}`;
+  if (box.dataset.sig === sig) return;
+  box.dataset.sig = sig;
+  const items: HTMLElement[] = [];
+  for (const a of r.approvals.values()) {
+    const warnings = a.warnings.map((w) =>
+      el('span', { className: 'warn-text', testid: 'approval-warning', text: `⚠ ${sanitize(w.reason)} (“${sanitize(w.matched)}”)` }),
+    );
+    const call = el('code', { className: 'call', testid: 'approval-call', text: callText(a) });
+    if (amHost && a.place === 'roulette') {
+      const item = el('div', { className: 'alert', testid: 'approval-item' });
+      item.setAttribute('role', 'alertdialog');
+      const lead = a.driver === state.me ? 'The agent wants to run' : `While ${who(a.driver)} drives, the agent wants to run`;
+      const reason = el('input', { testid: 'approval-reason', label: 'Reason (optional), for the agent and your partner' });
+      reason.placeholder = 'Reason (optional)';
+      reason.maxLength = 300;
+      item.append(
+        el('span', { text: lead }),
+        call,
+        ...warnings,
+        reason,
+        button('Allow', 'approval-allow', () => link.send({ type: 'decide_approval', id: a.id, allow: true, reason: reason.value })),
+        button('Deny', 'approval-deny', () => link.send({ type: 'decide_approval', id: a.id, allow: false, reason: reason.value }), true),
+      );
+      items.push(item);
+    } else {
+      const item = el('div', { className: 'alert warn', testid: 'approval-waiting' });
+      item.setAttribute('role', 'status');
+      const lead = amHost
+        ? 'The agent asks you on its screen; answer it there:'
+        : a.place === 'roulette'
+          ? 'Waiting for the host to allow or deny:'
+          : 'The agent asks the host on its screen:';
+      item.append(el('span', { text: lead }), call, ...warnings);
+      items.push(item);
+    }
+  }
+  // Focus stays where it is: a key meant for the terminal must never press Allow.
+  box.replaceChildren(...items);
+}
+
 function render(): void {
   const r = state.room;
   if (!r) return;
@@ -607,6 +716,7 @@ function render(): void {
   const prompt = byTestId<HTMLButtonElement>('prompt-send');
   prompt.disabled = !building;
   renderPrompts(r);
+  renderApprovals(r);
   tick();
 }
 

@@ -23,6 +23,25 @@ export interface Prompt {
   awaiting: 'driver' | 'host';
 }
 
+/** A tool call of the agent's that waits for the host. */
+export interface Approval {
+  id: Id;
+  tool: string;
+  summary: string;
+  warnings: Warning[];
+  /** `roulette`: the host allows or denies it here; `agent_screen`: the agent's own dialog. */
+  place: 'roulette' | 'agent_screen';
+  driver: Id;
+}
+
+export type ApprovalOutcome = 'allowed' | 'denied' | 'timed_out' | 'withdrawn';
+
+export interface AgentPolicy {
+  approvals: boolean;
+  hold_changes: boolean;
+  hold_keys: boolean;
+}
+
 export type EndReason =
   | { kind: 'timer' }
   | { kind: 'partner_left'; who: Id }
@@ -31,7 +50,8 @@ export type EndReason =
   | { kind: 'host_gone' }
   | { kind: 'reported'; by: Id }
   | { kind: 'skipped'; by: Id }
-  | { kind: 'idle' };
+  | { kind: 'idle' }
+  | { kind: 'agent_exited'; code: number | null; early: boolean };
 
 export type ServerMessage =
   | { type: 'welcome'; version: number; you: Id; name: string; token?: string | null; room?: Id | null }
@@ -54,6 +74,9 @@ export type ServerMessage =
   | { type: 'line_held'; id: Id; preview: string }
   | { type: 'line_approved'; id: Id }
   | { type: 'line_rejected'; id: Id }
+  | { type: 'approval_waiting'; approval: Approval }
+  | { type: 'approval_resolved'; id: Id; outcome: ApprovalOutcome; reason: string }
+  | { type: 'agent_policy'; policy: AgentPolicy }
   | { type: 'chat'; from: Id; text: string }
   | { type: 'typing'; who: Id }
   | { type: 'check_in'; respond_within_ms: number }
@@ -93,6 +116,7 @@ export type ClientMessage =
   | { type: 'submit_prompt'; text: string; acknowledge_warnings: boolean }
   | { type: 'decide_prompt'; id: Id; approve: boolean; acknowledge_warnings: boolean }
   | { type: 'decide_line'; id: Id; approve: boolean }
+  | { type: 'decide_approval'; id: Id; allow: boolean; reason: string }
   | { type: 'check_in'; keep_going: boolean }
   | { type: 'request_extension' }
   | { type: 'answer_extension'; accept: boolean }

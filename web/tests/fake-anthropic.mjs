@@ -10,7 +10,8 @@
 //   - else, if the request offers tools (the main conversation): one Bash tool_use whose command
 //     is $FAKE_BASH_COMMAND (default `touch created-by-agent`), stop_reason tool_use;
 //   - else (title generation and other side requests): a short text.
-// Every request is appended as one JSON line to the file $FAKE_LOG, when set.
+// Every request is appended as one JSON line to the file $FAKE_LOG, when set (for messages: the
+// model, whether tools were offered, and a summary of the last user message).
 import { createServer } from 'node:http';
 import { appendFileSync } from 'node:fs';
 
@@ -115,7 +116,7 @@ const server = createServer((req, res) => {
         return;
       }
       const hasTools = Array.isArray(body.tools) && body.tools.length > 0;
-      log({ method: req.method, path, model: body.model, tools: hasTools, stream: !!body.stream, last: summarize(lastUser(body)) });
+      log({ method: req.method, path, model: body.model, tools: hasTools, stream: !!body.stream, lastUser: summarize(lastUser(body)) });
       stream(res, body.model ?? 'claude-fake', reply(body));
       return;
     }

@@ -1,7 +1,7 @@
 // What the browser tests share: a real `roulette serve`, real `roulette host` agents running a
 // shell, a TCP proxy that can cut the host's link, and Debian's Chromium through playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -218,4 +218,75 @@ export function steps() {
         throw e;
       }
     });
+}
+
+// ---- the real Claude Code CLI, offline -------------------------------------------------------
+
+/** The real `claude` CLI (npm @anthropic-ai/claude-code), installed by scripts/test. */
+export const CLAUDE = process.env.ROULETTE_CLAUDE;
+
+/** The API key the tests give Claude Code; its last 20 characters are approved in `.claude.json`. */
+const API_KEY = 'sk-ant-test-0123456789abcdefghijklmnopqrstuv';
+
+/** Starts the stand-in for the Anthropic Messages API; `command` is the Bash call it asks for. */
+export async function startFakeAnthropic(command) {
+  const dir = mkdtempSync(join(tmpdir(), 'roulette-fake-api-'));
+  const child = spawn(process.execPath, [join(here, 'fake-anthropic.mjs'), '--port', '0'], {
+    env: { ...process.env, FAKE_BASH_COMMAND: command, FAKE_LOG: join(dir, 'requests.jsonl') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = watch(child);
+  const m = await out.waitFor(/listening on (http:\/\/\S+)/);
+  return {
+    url: m[1],
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A home directory for Claude Code: onboarding done, the test key approved, and the host's own
+ * settings (`settings`, written to `~/.claude/settings.json`). */
+export function claudeHome(settings = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'roulette-claude-home-'));
+  writeFileSync(
+    join(home, '.claude.json'),
+    JSON.stringify({ hasCompletedOnboarding: true, customApiKeyResponses: { approved: [API_KEY.slice(-20)], rejected: [] } }),
+  );
+  mkdirSync(join(home, '.claude'));
+  writeFileSync(join(home, '.claude', 'settings.json'), JSON.stringify(settings));
+  return home;
+}
+
+/** Runs `roulette host -- claude` against the stand-in API, with `home` as the host's home. */
+export function startClaudeHost(serverUrl, token, { apiUrl, home, extra = [] }) {
+  if (!CLAUDE) throw new Error('set ROULETTE_CLAUDE to the claude binary (scripts/test installs it)');
+  const child = spawn(
+    BIN,
+    ['host', '--server', serverUrl, '--env', 'ANTHROPIC_BASE_URL', '--env', 'ANTHROPIC_API_KEY',
+      '--env', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC', ...extra, '--', CLAUDE],
+    {
+      env: {
+        ...process.env,
+        HOME: home,
+        ROULETTE_TOKEN: token,
+        ANTHROPIC_BASE_URL: apiUrl,
+        ANTHROPIC_API_KEY: API_KEY,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        TERM: 'xterm-256color',
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  const out = watch(child);
+  return {
+    out,
+    async stop() {
+      child.stdin.end();
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    },
+  };
 }

@@ -69,6 +69,18 @@ impl Tmux {
         self.wait_count(name, needle, 1)
     }
 
+    /// Polls the pane for up to `within` until `needle` shows; says whether it did.
+    pub fn shows_within(&self, name: &str, needle: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.screen(name).contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// Polls the pane until `needle` shows `n` times, for up to 20 s.
     pub fn wait_count(&self, name: &str, needle: &str, n: usize) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -100,6 +112,13 @@ pub struct Server {
     _runtime: tokio::runtime::Runtime,
 }
 
+impl Server {
+    /// A host token minted against this server's data directory.
+    pub fn host_token(&self) -> String {
+        roulette_server::mint_host_token(self._data.path(), Duration::from_secs(3600)).unwrap()
+    }
+}
+
 /// A server with the default configuration, changed by `configure`.
 pub fn server_with(configure: impl FnOnce(&mut roulette_server::ServerConfig)) -> Server {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -121,4 +140,79 @@ pub fn server_with(configure: impl FnOnce(&mut roulette_server::ServerConfig)) -
         _data: data,
         _runtime: runtime,
     }
+}
+
+/// The real Claude Code CLI: `$ROULETTE_CLAUDE` (scripts/test installs it and sets it).
+pub fn claude() -> std::path::PathBuf {
+    let path = std::env::var_os("ROULETTE_CLAUDE").map(std::path::PathBuf::from);
+    match path {
+        Some(p) if p.exists() => p,
+        _ => panic!(
+            "this test runs the real Claude Code CLI: set ROULETTE_CLAUDE to its `claude` (scripts/test installs @anthropic-ai/claude-code and sets it)"
+        ),
+    }
+}
+
+/// The API key the tests give Claude Code; its last 20 characters are approved in the home.
+pub const CLAUDE_API_KEY: &str = "sk-ant-test-0123456789abcdefghijklmnopqrstuv";
+
+/// The stand-in for the Anthropic Messages API (`web/tests/fake-anthropic.mjs` under Node),
+/// asking Claude to run `command` with Bash; stopped on drop.
+pub struct FakeAnthropic {
+    pub url: String,
+    child: std::process::Child,
+}
+
+impl FakeAnthropic {
+    pub fn start(command: &str) -> FakeAnthropic {
+        use std::io::BufRead;
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../web/tests/fake-anthropic.mjs"
+        );
+        let mut child = Command::new("node")
+            .args([script, "--port", "0"])
+            .env("FAKE_BASH_COMMAND", command)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("node runs the stand-in for the Anthropic API (scripts/test installs it)");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("the stand-in said {line:?}"))
+            .to_string();
+        FakeAnthropic { url, child }
+    }
+}
+
+impl Drop for FakeAnthropic {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A home directory for Claude Code: onboarding done, the test key approved, the host's own
+/// `~/.claude/settings.json`, and `trusted` (with the folders in it) trusted already.
+pub fn claude_home(settings: &str, trusted: Option<&std::path::Path>) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let approved = &CLAUDE_API_KEY[CLAUDE_API_KEY.len() - 20..];
+    let mut config = serde_json::json!({
+        "hasCompletedOnboarding": true,
+        "customApiKeyResponses": { "approved": [approved], "rejected": [] },
+    });
+    if let Some(dir) = trusted {
+        config["projects"] = serde_json::json!({
+            dir.to_string_lossy(): { "hasTrustDialogAccepted": true }
+        });
+    }
+    std::fs::write(home.path().join(".claude.json"), config.to_string()).unwrap();
+    std::fs::create_dir(home.path().join(".claude")).unwrap();
+    std::fs::write(home.path().join(".claude/settings.json"), settings).unwrap();
+    home
 }
