@@ -103,6 +103,52 @@ fn a_partner_in_a_terminal_approves_nothing_and_the_host_decides_in_theirs() {
 }
 
 #[test]
+fn with_the_host_agent_unreachable_claude_code_is_denied() {
+    // Claude Code started with the session's settings file, but nothing listens on the socket
+    // (the host agent is gone): the hook denies, and the command does not run.
+    let dir = tempfile::tempdir().unwrap();
+    let ran = dir.path().join("ran.txt");
+    let api = FakeAnthropic::start(&format!("echo ran >> {}", ran.display()));
+    let home = claude_home(
+        r#"{"permissions":{"defaultMode":"default","disableAutoMode":"disable","allow":["Bash"]}}"#,
+        Some(dir.path()),
+    );
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let settings = dir.path().join("settings.json");
+    std::fs::write(
+        &settings,
+        roulette_cli::hookchan::settings_json(
+            Path::new(BIN),
+            &dir.path().join("gone.sock"),
+            std::time::Duration::from_secs(300),
+        ),
+    )
+    .unwrap();
+    let tmux = Tmux::new();
+    tmux.start(
+        "agent",
+        &format!(
+            "cd {work} && env HOME={home} ANTHROPIC_BASE_URL={api} ANTHROPIC_API_KEY={CLAUDE_API_KEY} \
+             CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 {claude} --settings {settings}",
+            work = work.display(),
+            home = home.path().display(),
+            api = api.url,
+            claude = claude().display(),
+            settings = settings.display(),
+        ),
+    );
+    tmux.wait_for("agent", "manual mode on");
+    tmux.keys("agent", &["make the file", "Enter"]);
+    // Even though the host's own rules allow Bash, the call is denied.
+    tmux.wait_for(
+        "agent",
+        "Roulette's host agent could not be reached, so this is denied.",
+    );
+    assert_eq!(lines_in(&ran), 0);
+}
+
+#[test]
 fn a_missing_agent_is_reported_before_queueing() {
     // `claude` is not on this PATH: the host is told what to install, and nothing connects
     // (the server address is closed).
@@ -136,6 +182,53 @@ fn a_missing_agent_is_reported_before_queueing() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not executable"));
+    // A `claude` that does not answer --version is reported with what to do.
+    let fake = dir.path().join("claude");
+    std::fs::write(&fake, "#!/bin/sh\necho broken >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = Command::new(BIN)
+        .args(["host", "--server", "http://127.0.0.1:1", "--"])
+        .arg(&fake)
+        .env("ROULETTE_TOKEN", "not-used")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--version` failed") && err.contains("broken"),
+        "{err}"
+    );
+    assert!(err.contains("reinstall Claude Code"), "{err}");
+}
+
+#[test]
+fn an_api_key_goes_to_the_agent_by_name_only() {
+    let out = Command::new(BIN)
+        .args([
+            "host",
+            "--server",
+            "http://127.0.0.1:1",
+            "--env",
+            "ANTHROPIC_API_KEY=sk-secret",
+            "--",
+            "sh",
+        ])
+        .env("ROULETTE_TOKEN", "not-used")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--env takes a variable's name, not `ANTHROPIC_API_KEY`"),
+        "{err}"
+    );
+    assert!(!err.contains("sk-secret"), "the value was echoed: {err}");
+    let help = Command::new(BIN).args(["host", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("the value is read from your") && help.contains("environment"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -196,4 +289,28 @@ fn agent_arguments_come_after_the_double_dash_and_flags_after_cmd_still_count() 
             "invite open; your friend runs: roulette join --invite",
         );
     }
+}
+
+#[test]
+fn the_partner_is_told_when_the_host_lets_their_own_rules_decide() {
+    let server = server_with(|c| c.session.planning_duration = std::time::Duration::from_secs(1));
+    let api = FakeAnthropic::start("true");
+    let home = claude_home("{}", Some(&std::env::temp_dir()));
+    let tmux = Tmux::new();
+    tmux.start(
+        "host",
+        &claude_host(
+            &server.url,
+            &server.host_token(),
+            &api,
+            home.path(),
+            "--trust-my-claude-rules",
+        ),
+    );
+    tmux.wait_for("host", "waiting for a partner");
+    tmux.start("partner", &format!("{BIN} join --server {}", server.url));
+    tmux.wait_for(
+        "partner",
+        "the host lets the agent follow the host's own Claude Code rules while you drive",
+    );
 }
