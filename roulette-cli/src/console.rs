@@ -79,7 +79,8 @@ pub enum Command {
 
 /// The commands, for `/help`.
 pub const HELP: &str = "/chat TEXT  /vote N [up|down]  /idea TEXT  /swap  /accept  /decline  /reclaim  \
-/suggest TEXT  /prompt TEXT  /yes  /no  /extend  /agree  /rematch  /report [WHY]  /leave  /quit";
+/suggest TEXT  /prompt TEXT  /yes  /no  /extend  /agree  /rematch  /report [WHY]  /leave  /quit  \
+(host) /allow N  /deny N [WHY]";
 
 /// Parses one command line (without the leading key).
 pub fn parse_command(line: &str) -> Command {
@@ -112,6 +113,18 @@ pub fn parse_command(line: &str) -> Command {
         "accept" => ClientMessage::AnswerSwap { accept: true },
         "decline" => ClientMessage::AnswerSwap { accept: false },
         "reclaim" => ClientMessage::Reclaim {},
+        // The host's answer to a request of the agent's, named by its number.
+        "allow" | "deny" => {
+            let (n, why) = rest.split_once(' ').unwrap_or((rest, ""));
+            let Ok(n) = n.parse::<u64>() else {
+                return Command::Unknown(line.into());
+            };
+            ClientMessage::DecideApproval {
+                id: roulette_core::ApprovalId(n),
+                allow: word.trim_start_matches('/') == "allow",
+                reason: Text::truncate(why.trim()),
+            }
+        }
         "suggest" if !rest.is_empty() => ClientMessage::SuggestPrompt {
             text: Text::truncate(rest),
         },

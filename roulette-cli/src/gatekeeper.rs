@@ -24,6 +24,13 @@ use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+/// What a hook prints to decide nothing (Claude goes on as without the hook). Never an empty
+/// answer: the hook takes an empty one for a host agent that went away, and denies.
+pub const NO_DECISION: &str = "{}";
+
+/// The longest time the host may be given to decide.
+pub const MAX_APPROVAL_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The default time the host has to decide before a held request is denied.
 pub const DEFAULT_APPROVAL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
@@ -179,18 +186,24 @@ pub struct Gatekeeper {
     /// permission dialog at the same moment it runs the `PermissionRequest` hook, so a remote
     /// driver's keys wait from a tool call's `PreToolUse` until it is over.
     in_flight: Vec<Option<String>>,
+    /// The agent started and none of its hooks has run yet: until one does, nothing shows
+    /// that the approvals work (hooks switched off in the host's own settings, say), so the
+    /// agent's first question stays the host's and a remote driver's keys wait.
+    awaiting_first_hook: bool,
     out: VecDeque<GateOutput>,
 }
 
 impl Gatekeeper {
     /// A gatekeeper with nothing waiting.
-    pub fn new(config: GateConfig) -> Self {
+    pub fn new(mut config: GateConfig) -> Self {
+        config.timeout = config.timeout.min(MAX_APPROVAL_TIMEOUT);
         Self {
             config,
             next_id: 0,
             held: Vec::new(),
             dialog: None,
             in_flight: Vec::new(),
+            awaiting_first_hook: false,
             out: VecDeque::new(),
         }
     }
@@ -202,21 +215,30 @@ impl Gatekeeper {
 
     /// A hook call arrived. `host_drives` says whether the host drives right now.
     pub fn handle_hook(&mut self, now: Instant, call: CallId, hook: HookCall, host_drives: bool) {
-        // Any hook call means the agent moved on from a dialog it showed.
-        self.close_dialog("the host answered the agent");
+        self.awaiting_first_hook = false;
         match &hook.event {
-            HookEvent::PreToolUse if !host_drives => self.in_flight.push(hook.tool_use_id.clone()),
+            // Every tool call, whoever drives: a swap may come between its PreToolUse and the
+            // dialog Claude draws for it. A question the agent asks the driver is no approval.
+            HookEvent::PreToolUse if hook.tool != "AskUserQuestion" => {
+                self.in_flight.push(hook.tool_use_id.clone());
+            }
             HookEvent::PreToolUse | HookEvent::PermissionRequest => {}
             HookEvent::Other(name) if name == "PostToolUse" || name == "PostToolUseFailure" => {
-                match self.in_flight.iter().position(|t| *t == hook.tool_use_id) {
-                    Some(at) => {
-                        self.in_flight.remove(at);
-                    }
-                    None => self.in_flight.clear(),
+                // That call is over, and so is any dialog Claude showed for it.
+                if let Some(at) = self.in_flight.iter().position(|t| *t == hook.tool_use_id) {
+                    self.in_flight.remove(at);
                 }
+                self.close_dialog("the agent moved on");
             }
-            // The turn ended, or a new one began: no tool call of the old one is running.
-            HookEvent::Other(_) => self.in_flight.clear(),
+            // The turn ended, or a new one began (or the agent started): no tool call of the
+            // old turn runs, and no dialog is open.
+            HookEvent::Other(name)
+                if name == "Stop" || name == "UserPromptSubmit" || name == "SessionStart" =>
+            {
+                self.in_flight.clear();
+                self.close_dialog("the agent moved on");
+            }
+            HookEvent::Other(_) => {}
         }
         let hold = match hook.event {
             HookEvent::PermissionRequest => !host_drives,
@@ -252,14 +274,17 @@ impl Gatekeeper {
         }
         self.out.push_back(GateOutput::Reply {
             call,
-            stdout: String::new(),
+            stdout: NO_DECISION.into(),
         });
     }
 
     /// The agent shows a question of its own at start (Claude Code asks whether to trust the
     /// folder): it is the host's, like any dialog the agent shows while the host drives.
+    /// Until the agent's first hook call, the question stays open whatever keys the host
+    /// presses, and a remote driver's keys wait (see [`Gatekeeper::remote_keys_wait`]).
     pub fn handle_agent_question(&mut self, tool: &str, summary: &str) {
         self.close_dialog("the agent moved on");
+        self.awaiting_first_hook = true;
         let id = self.allocate();
         self.dialog = Some(id);
         self.out.push_back(GateOutput::Waiting {
@@ -314,14 +339,24 @@ impl Gatekeeper {
     /// Keys the host sent to the agent while driving: one that answers a dialog (a digit,
     /// y or n, Enter, Esc, Ctrl-C) closes the agent's own dialog.
     pub fn handle_host_keys(&mut self, keys: &[u8]) {
-        if self.dialog.is_some() && answers_a_dialog(keys) {
-            self.close_dialog("the host answered the agent");
+        if self.awaiting_first_hook {
+            return;
+        }
+        match answer_in(keys) {
+            // Esc and Ctrl-C interrupt: the turn is over, whatever was running.
+            Some(KeyAnswer::Interrupt) => {
+                self.in_flight.clear();
+                self.close_dialog("the host answered the agent");
+            }
+            Some(KeyAnswer::Choice) => self.close_dialog("the host answered the agent"),
+            None => {}
         }
     }
 
     /// The agent exited or the session ended: every held request is denied and withdrawn.
     pub fn withdraw_all(&mut self, reason: &str) {
         self.in_flight.clear();
+        self.awaiting_first_hook = false;
         for held in std::mem::take(&mut self.held) {
             self.out.push_back(GateOutput::Reply {
                 call: held.call,
@@ -344,13 +379,10 @@ impl Gatekeeper {
     /// Whether a remote driver's keys must wait now: the agent shows (or may be about to
     /// show) a dialog that only the host answers.
     pub fn remote_keys_wait(&self) -> bool {
-        self.dialog.is_some() || !self.in_flight.is_empty() || !self.held.is_empty()
-    }
-
-    /// The driver changed: tool calls begun under the old one no longer hold keys back (the
-    /// host, taking over, sees the agent's screen as it is).
-    pub fn handle_driver_changed(&mut self) {
-        self.in_flight.clear();
+        self.dialog.is_some()
+            || !self.in_flight.is_empty()
+            || !self.held.is_empty()
+            || self.awaiting_first_hook
     }
 
     /// The requests held for the host, oldest first.
@@ -406,10 +438,19 @@ impl Gatekeeper {
     }
 }
 
-/// Whether `keys` hold a key that answers a dialog: a digit, y or n, Enter, Ctrl-C or a lone
-/// Esc. Escape sequences (arrows, focus events, a terminal's answers to queries, whose
-/// parameters are digits too) answer nothing.
-fn answers_a_dialog(keys: &[u8]) -> bool {
+/// How a host's keys answer a dialog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyAnswer {
+    /// One of its choices: a digit of Claude's dialogs (1 to 4) or Enter.
+    Choice,
+    /// Esc or Ctrl-C: no, and the turn is interrupted.
+    Interrupt,
+}
+
+/// The strongest answer in `keys`. Escape sequences (arrows, focus events, a terminal's
+/// answers to queries, whose parameters are digits too) answer nothing.
+fn answer_in(keys: &[u8]) -> Option<KeyAnswer> {
+    let mut found = None;
     let mut i = 0;
     while i < keys.len() {
         match keys[i] {
@@ -422,23 +463,27 @@ fn answers_a_dialog(keys: &[u8]) -> bool {
                 }
                 Some(b'O') => i += 3,
                 Some(b']' | b'P' | b'_' | b'^') => {
-                    // OSC, DCS and the like: up to their terminator (BEL or ESC \).
+                    // OSC, DCS and the like: up to their terminator (BEL or ESC \\).
                     let rest = &keys[i + 2..];
                     let end = rest.iter().position(|b| *b == 0x07 || *b == 0x1b);
                     i += 2 + end.map_or(rest.len(), |e| e + 1);
                 }
                 Some(_) => i += 2,
-                None => return true,
+                None => return Some(KeyAnswer::Interrupt),
             },
-            b'1'..=b'9' | b'y' | b'Y' | b'n' | b'N' | b'\r' | b'\n' | 0x03 => return true,
+            0x03 => return Some(KeyAnswer::Interrupt),
+            b'1'..=b'4' | b'\r' | b'\n' => {
+                found = Some(KeyAnswer::Choice);
+                i += 1;
+            }
             _ => i += 1,
         }
     }
-    false
+    found
 }
 
-/// What a hook prints to allow or deny, for its event. Unknown events get a denial in both
-/// forms Claude Code reads, never an empty answer.
+/// What a hook prints to allow or deny, for its event (the `PreToolUse` form for any event
+/// but `PermissionRequest`).
 pub fn answer(event: &HookEvent, allow: bool, message: &str) -> String {
     let value = match event {
         HookEvent::PermissionRequest if allow => json!({
@@ -591,7 +636,7 @@ mod tests {
             drain(&mut g),
             vec![GateOutput::Reply {
                 call: CallId(1),
-                stdout: String::new()
+                stdout: NO_DECISION.into()
             }]
         );
         for (i, tool) in [
@@ -740,12 +785,42 @@ mod tests {
         assert!(g.remote_keys_wait(), "the tool still runs");
         g.handle_hook(t, CallId(3), with_id("PostToolUse", "t1"), false);
         assert!(!g.remote_keys_wait());
-        // The host's own tool calls hold nothing back; a new driver starts afresh.
+        // A tool call the host began holds keys back too: a swap may come before its dialog.
         g.handle_hook(t, CallId(4), with_id("PreToolUse", "t2"), true);
+        assert!(g.remote_keys_wait());
+        // Another call's end does not end it; the end of the turn does.
+        g.handle_hook(t, CallId(5), with_id("PostToolUse", "t9"), true);
+        assert!(g.remote_keys_wait());
+        g.handle_hook(t, CallId(6), call("Stop", "", json!(null)), true);
         assert!(!g.remote_keys_wait());
-        g.handle_hook(t, CallId(5), with_id("PreToolUse", "t3"), false);
-        g.handle_driver_changed();
+        // The host interrupting ends it as well.
+        g.handle_hook(t, CallId(7), with_id("PreToolUse", "t3"), true);
+        g.handle_host_keys(b"\x1b");
         assert!(!g.remote_keys_wait());
+        // A question the agent asks the driver holds nothing back.
+        let mut ask = call("PreToolUse", "AskUserQuestion", json!({}));
+        ask.tool_use_id = Some("t4".into());
+        g.handle_hook(t, CallId(8), ask, false);
+        assert!(!g.remote_keys_wait());
+    }
+
+    #[test]
+    fn the_agents_first_question_stays_the_hosts_until_its_hooks_are_seen_to_run() {
+        let t = Instant::now();
+        let mut g = Gatekeeper::new(GateConfig::default());
+        g.handle_agent_question("Claude Code", "asks whether to trust the session's folder");
+        assert!(matches!(
+            drain(&mut g)[..],
+            [GateOutput::Waiting {
+                place: ApprovalPlace::AgentScreen,
+                ..
+            }]
+        ));
+        // The host answering does not prove the hooks run: the question stays open.
+        g.handle_host_keys(b"\r");
+        assert!(g.dialog_open() && g.remote_keys_wait());
+        g.handle_hook(t, CallId(1), call("SessionStart", "", json!(null)), true);
+        assert!(!g.dialog_open() && !g.remote_keys_wait());
     }
 
     #[test]

@@ -125,13 +125,18 @@ pub fn settings_json(hook_program: &Path, socket: &Path, decide_within: Duration
         .map(|event| {
             let mut hook = json!({ "type": "command", "command": command, "timeout": timeout });
             if DECIDING_EVENTS.contains(event) {
+                // A hook that cannot run blocks the call; so does one that fails (exit 2 is
+                // Claude Code's blocking error, for versions that know no onFailure).
                 hook["onFailure"] = json!("block");
+                hook["command"] = json!(format!("{command} || exit 2"));
             }
             let entry = json!([{ "matcher": "*", "hooks": [hook] }]);
             ((*event).to_string(), entry)
         })
         .collect();
-    serde_json::to_string_pretty(&json!({ "hooks": hooks })).unwrap_or_default()
+    // Hooks switched off in the host's own settings would leave no approvals at all.
+    serde_json::to_string_pretty(&json!({ "disableAllHooks": false, "hooks": hooks }))
+        .unwrap_or_default()
 }
 
 /// Quotes `s` for a POSIX shell.
@@ -210,7 +215,10 @@ pub fn run_approval_hook(socket: &Path, decide_within: Duration, input: &mut imp
         return denied("Roulette could not read this request, so it is denied.");
     };
     match ask(socket, decide_within + HOOK_GRACE, &value) {
-        Ok(answer) => answer,
+        // The host agent always answers something ("{}" to decide nothing): an empty answer
+        // means it went away, or could not read the request.
+        Ok(answer) if !answer.trim().is_empty() => answer,
+        Ok(_) => denied("Roulette's host agent gave no answer, so this is denied."),
         Err(_) => denied("Roulette's host agent could not be reached, so this is denied."),
     }
 }
@@ -233,6 +241,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_empty_answer_is_a_denial() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("s.sock");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        // A host agent that reads the request and goes away without a word.
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(&mut stream), &mut line)
+                .unwrap();
+        });
+        let pre = r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{}}"#;
+        let out = run_approval_hook(&socket, Duration::from_secs(5), &mut pre.as_bytes());
+        server.join().unwrap();
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny");
+    }
+
+    #[test]
     fn settings_quote_paths_and_outlast_the_hosts_time() {
         let text = settings_json(
             Path::new("/opt/it's here/roulette"),
@@ -240,12 +267,16 @@ mod tests {
             Duration::from_secs(300),
         );
         let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["disableAllHooks"], false);
         for event in HOOK_EVENTS {
             let hook = &v["hooks"][event][0]["hooks"][0];
-            assert_eq!(
-                hook["command"],
-                r"'/opt/it'\''s here/roulette' approval-hook --socket '/tmp/a b/approvals.sock' --within 300"
-            );
+            let command = r"'/opt/it'\''s here/roulette' approval-hook --socket '/tmp/a b/approvals.sock' --within 300";
+            let expected = if DECIDING_EVENTS.contains(event) {
+                format!("{command} || exit 2")
+            } else {
+                command.to_string()
+            };
+            assert_eq!(hook["command"], expected.as_str());
             assert!(hook["timeout"].as_u64().unwrap() > 300);
             let blocks = hook["onFailure"] == "block";
             assert_eq!(blocks, DECIDING_EVENTS.contains(event), "{event}");

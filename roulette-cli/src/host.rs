@@ -24,7 +24,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::gatekeeper::{CallId, GateConfig, GateOutput, Gatekeeper, HookEvent};
+use crate::gatekeeper::{CallId, GateConfig, GateOutput, Gatekeeper};
 use crate::hookchan::{HookChannel, HookMessage};
 pub use crate::preflight::{AgentKind, UNSAFE_FLAGS, check_agent_command};
 use crate::preflight::{hook_program, preflight};
@@ -182,6 +182,8 @@ pub enum LocalInput {
         id: ApprovalId,
         /// Allow or deny.
         allow: bool,
+        /// Why, for the agent and the partner (may be empty).
+        reason: String,
     },
     /// Any other message (answer a swap, chat, vote, leave...).
     Message(ClientMessage),
@@ -384,9 +386,9 @@ pub async fn run_host(
             }
             input = local.recv() => {
                 let Some(input) = input else { continue };
-                if let LocalInput::DecideApproval { id, allow } = input {
+                if let LocalInput::DecideApproval { id, allow, reason } = input {
                     // Decided here, even with the relay away: the host's own terminal.
-                    st.gate.handle_decision(id, allow, "");
+                    st.gate.handle_decision(id, allow, &reason);
                     if drain_gate(&mut st, conn.as_mut()).await.is_err() {
                         conn = None;
                         retry_at = Some(schedule(&st, &mut backoff));
@@ -478,12 +480,9 @@ fn handle_hook(st: &mut State, message: HookMessage) {
             reply,
             ..
         } => {
+            // No answer: the hook denies, in the form its own event needs.
             tracing::debug!(%why, "unreadable hook call denied");
-            let _ = reply.send(crate::gatekeeper::answer(
-                &HookEvent::PreToolUse,
-                false,
-                "Roulette could not read this request, so it is denied.",
-            ));
+            let _ = reply.send(String::new());
         }
         HookMessage::Gone(call) => {
             st.replies.remove(&call);
@@ -519,10 +518,12 @@ async fn drain_gate(st: &mut State, mut conn: Option<&mut Connection>) -> Result
                     summary: reported.summary.clone(),
                     place,
                 });
-                if let Some(c) = conn.as_deref_mut() {
-                    c.send(&approval_request(&reported)).await?;
-                }
+                // Kept first: a send that fails is made good by the resend on reconnect.
+                let request = approval_request(&reported);
                 st.reported.push(reported);
+                if let Some(c) = conn.as_deref_mut() {
+                    c.send(&request).await?;
+                }
             }
             GateOutput::Resolved {
                 id,
@@ -758,7 +759,6 @@ async fn handle_incoming(
                 st.filter = RemoteInputFilter::default();
                 // The former driver's waiting keys are theirs alone: never replayed for another.
                 st.waiting_keys.clear();
-                st.gate.handle_driver_changed();
                 st.say(HostStatus::Message(message));
             }
             ServerMessage::Resize { cols, rows } => {
@@ -822,12 +822,15 @@ async fn handle_incoming(
                 // driver still may not switch the agent's permission mode, nor answer a dialog
                 // the agent showed the host.
                 data = Bytes::from(st.filter.filter(&data));
-                if st.gate.remote_keys_wait() {
+                if st.gate.remote_keys_wait() || !st.waiting_keys.is_empty() {
                     // The agent shows, or may be about to show, a dialog that only the host
-                    // answers: the driver's keys wait until it is gone.
-                    let room = WAITING_KEYS_MAX.saturating_sub(st.waiting_keys.len());
-                    st.waiting_keys
-                        .extend_from_slice(&data[..data.len().min(room)]);
+                    // answers: the driver's keys wait until it is gone, behind any that wait
+                    // already. Whole frames only: a cut one could end inside an escape
+                    // sequence that later keys would complete.
+                    if st.waiting_keys.len() + data.len() <= WAITING_KEYS_MAX {
+                        st.waiting_keys.extend_from_slice(&data);
+                    }
+                    release_waiting_keys(st).await;
                     return Ok(());
                 }
             }

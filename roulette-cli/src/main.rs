@@ -340,9 +340,6 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
     let mut keys = console::stdin_keys();
     let mut router = KeyRouter::default();
     let mut held: Option<roulette_core::LineId> = None;
-    // The agent's requests held for the host, oldest first: Ctrl-Y and Ctrl-N answer these
-    // before any held line.
-    let mut approvals: Vec<roulette_core::ApprovalId> = Vec::new();
     // Every request held for the host that has not ended yet, for saying how it ended.
     let mut held_requests: Vec<roulette_core::ApprovalId> = Vec::new();
     let mut spinner = tokio::time::interval(Duration::from_millis(250));
@@ -369,9 +366,10 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
                     HostStatus::ApprovalWaiting { id, tool, summary, place } => {
                         let mut line = match place {
                             roulette_core::session::ApprovalPlace::Roulette => {
-                                approvals.push(id);
                                 held_requests.push(id);
-                                format!("while your partner drives, the agent wants to run {tool}({summary})  (Ctrl-Y allow, Ctrl-N deny)")
+                                // Its own keys, apart from the held lines' Ctrl-Y: the host
+                                // never allows one thing while reading another.
+                                format!("while your partner drives, the agent wants to run {tool}({summary}); Ctrl-] then /allow {id} or /deny {id} WHY")
                             }
                             roulette_core::session::ApprovalPlace::AgentScreen => {
                                 format!("the agent asks you ({tool}: {summary}); answer it on its screen before you hand over driving")
@@ -383,7 +381,6 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
                         console::status(&line);
                     }
                     HostStatus::ApprovalResolved { id, outcome } => {
-                        approvals.retain(|a| *a != id);
                         if held_requests.contains(&id) {
                             held_requests.retain(|a| *a != id);
                             console::status(&match outcome {
@@ -414,13 +411,6 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
                 let Some(key) = key else { break };
                 let routed = router.route(&key);
                 let mut bytes = routed.keys;
-                if let Some(&id) = approvals.first()
-                    && let Some(pos) = bytes.iter().position(|b| *b == 0x19 || *b == 0x0e) {
-                        let allow = bytes[pos] == 0x19;
-                        bytes.remove(pos);
-                        approvals.remove(0);
-                        let _ = local_tx.send(LocalInput::DecideApproval { id, allow }).await;
-                    }
                 if let Some(id) = held
                     && let Some(pos) = bytes.iter().position(|b| *b == 0x19 || *b == 0x0e) {
                         let allow = bytes[pos] == 0x19;
@@ -433,6 +423,9 @@ async fn host_interactive(opts: HostOptions) -> anyhow::Result<()> {
                 }
                 for line in routed.commands {
                     match console::parse_command(&line) {
+                        Command::Send(roulette_transport::ClientMessage::DecideApproval { id, allow, reason }) => {
+                            let _ = local_tx.send(LocalInput::DecideApproval { id, allow, reason: reason.into_string() }).await;
+                        }
                         Command::Send(m) => { let _ = local_tx.send(LocalInput::Message(m)).await; }
                         Command::Quit => { stop.cancel(); }
                         Command::Help => console::status(console::HELP),

@@ -133,10 +133,13 @@ pub(crate) fn hook_program(configured: Option<&PathBuf>) -> Result<PathBuf, Stri
         .as_deref()
         .and_then(std::path::Path::file_name)
         .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with("roulette"));
+        .is_some_and(|n| n == "roulette");
     match own {
         Some(own) if is_roulette => Ok(own),
-        _ => find_program(std::ffi::OsStr::new("roulette")).ok_or_else(|| {
+        // An absolute path: the hook runs from Claude Code's own directory.
+        _ => find_program(std::ffi::OsStr::new("roulette"))
+            .and_then(|p| std::fs::canonicalize(p).ok())
+            .ok_or_else(|| {
             "Claude Code's approvals need the `roulette` program for its hooks; install it (cargo install roulette-cli) so that it is on the PATH".to_string()
         }),
     }

@@ -23,6 +23,18 @@ fn claude_host(url: &str, token: &str, api: &FakeAnthropic, home: &Path, extra: 
     )
 }
 
+/// The number of the last request the host's terminal offered to allow.
+fn last_request(screen: &str) -> u64 {
+    let at = screen
+        .rfind("/allow ")
+        .expect("a request offered to the host");
+    screen[at + 7..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("its number")
+}
+
 fn lines_in(path: &Path) -> usize {
     std::fs::read_to_string(path)
         .map(|s| s.lines().count())
@@ -76,29 +88,43 @@ fn a_partner_in_a_terminal_approves_nothing_and_the_host_decides_in_theirs() {
     tmux.wait_for("host", "pressed them all");
     assert_eq!(lines_in(&ran), 0, "a key of the partner's ran the command");
 
-    // The host denies at their terminal: nothing runs, and the agent says why.
-    tmux.keys("host", &["C-n"]);
-    tmux.wait_for("partner", "The host denied this in Roulette");
-    tmux.wait_for("partner", "the host denied the agent's request");
+    // The host denies at their terminal: nothing runs, and the agent says why. (Ctrl-Y, which
+    // allows held lines, does not answer the agent's requests.)
+    let id = last_request(&tmux.screen("host"));
+    tmux.keys(
+        "host",
+        &[
+            "C-]",
+            &format!("/deny {id} not outside the session"),
+            "Enter",
+        ],
+    );
+    // (Claude wraps its line at 80 columns; Roulette's own line says it whole.)
+    tmux.wait_for("partner", "The host denied this in Roulette: not");
+    tmux.wait_for(
+        "partner",
+        "the host denied the agent's request: not outside the session",
+    );
     assert_eq!(lines_in(&ran), 0);
 
     // The partner's stray Enter waits as a line: the host refuses it. Then a new request,
     // which the host allows: it runs exactly once.
     tmux.wait_for("host", "your partner wants to submit:");
     tmux.keys("host", &["C-n"]);
-    let done = tmux.screen("partner").matches("Done.").count();
     for _ in 0..20 {
         tmux.keys("partner", &["BSpace"]);
     }
     tmux.keys("partner", &["again", "Enter"]);
-    tmux.wait_count("host", "your partner wants to submit:", 2);
+    tmux.wait_for("host", "your partner wants to submit: again");
     tmux.keys("host", &["C-y"]);
     // Claude's own line says that it waits on the hook (the first request's line has been
     // redrawn as its outcome by now).
     tmux.wait_for("partner", "running PreToolUse hook");
-    tmux.keys("host", &["C-y"]);
+    let again = last_request(&tmux.wait_for("host", &format!("/allow {}", id + 1)));
+    tmux.keys("host", &["C-]", &format!("/allow {again}"), "Enter"]);
     tmux.wait_for("partner", "the host allowed the agent's request");
-    tmux.wait_count("partner", "Done.", done + 1);
+    // Claude's own account of the call (the denied one reads "Did not run 1 call").
+    tmux.wait_for("partner", "Ran 1 shell command");
     assert_eq!(lines_in(&ran), 1);
 }
 

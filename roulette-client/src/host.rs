@@ -133,6 +133,7 @@ impl Host {
             .send(LocalInput::DecideApproval {
                 id: roulette_core::ApprovalId(id),
                 allow,
+                reason: String::new(),
             })
             .await
             .map_err(|_| Error::Closed(None))

@@ -223,6 +223,21 @@ fn holding_every_remote_key_shows_the_host_each_key_before_it_reaches_the_agent(
         .handle_decide_line(h.now, ALICE, second, true)
         .unwrap();
     assert_eq!(h.agent_bytes(), b"1\x1b[B\r");
+    // No more keys are held than the host can be shown; text cannot pass for a key's name.
+    h.session
+        .handle_terminal_input(h.now, BOB, b"\" Enter \"")
+        .unwrap();
+    assert!(
+        has_event!(h.events(), Event::LineHeld { preview, .. } if preview == r#""\" Enter \"""#)
+    );
+    h.refused(SessionError::InputHeld, |s, now| {
+        s.handle_terminal_input(now, BOB, &[b'x'; 300])
+    });
+    let id = h.session.held_line().unwrap();
+    h.session
+        .handle_decide_line(h.now, ALICE, id, false)
+        .unwrap();
+    h.take();
     // The host's own keys are never held.
     h.session.handle_reclaim(h.now, ALICE).unwrap();
     h.take();
@@ -259,4 +274,38 @@ fn an_agent_that_exits_at_once_failed_to_start() {
             early: false
         })
     );
+}
+
+#[test]
+fn what_waits_is_forgotten_while_the_host_agent_is_away_and_told_again_when_it_is_back() {
+    let mut h = Harness::bob_driving(SessionConfig::default());
+    h.session
+        .handle_approval_request(
+            h.now,
+            ALICE,
+            request(1, "touch x", ApprovalPlace::AgentScreen),
+        )
+        .unwrap();
+    h.take();
+    h.session.handle_agent_disconnect(h.now).unwrap();
+    let events = h.events();
+    assert!(has_event!(
+        events,
+        Event::ApprovalResolved {
+            id: ApprovalId(1),
+            outcome: ApprovalOutcome::Withdrawn,
+            ..
+        }
+    ));
+    // No stale dialog blocks a swap, and the host cannot decide what the agent may no longer
+    // wait for.
+    assert!(h.session.waiting_approvals().is_empty());
+    h.refused(SessionError::UnknownApproval, |s, now| {
+        s.handle_decide_approval(now, ALICE, ApprovalId(1), true, "")
+    });
+    h.session.handle_agent_reconnect(h.now).unwrap();
+    h.session
+        .handle_approval_request(h.now, ALICE, request(1, "touch x", ApprovalPlace::Roulette))
+        .unwrap();
+    assert_eq!(h.session.waiting_approvals().len(), 1);
 }

@@ -39,13 +39,13 @@ after(async () => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
-/** How many of the agent's replies the terminal shows. */
-const doneCount = async (page) => (await terminalLines(page)).filter((l) => /Done\./.test(l)).length;
+/** How many commands Claude says it ran (a refused one reads "Did not run 1 call"). */
+const ranCount = async (page) => (await terminalLines(page)).filter((l) => /Ran 1 shell command/.test(l)).length;
 
-/** Waits until the terminal shows more of the agent's replies than `n`. */
-async function waitForMoreReplies(page, n) {
+/** Waits until Claude says it ran more commands than `n`. */
+async function waitForMoreRuns(page, n) {
   await page.waitForFunction(
-    (n) => window.roulette.terminalText().split('\n').filter((l) => /Done\./.test(l)).length > n,
+    (n) => window.roulette.terminalText().split('\n').filter((l) => /Ran 1 shell command/.test(l)).length > n,
     n,
     { timeout: 20000 },
   );
@@ -129,7 +129,9 @@ test("every key that answers Claude's dialogs, pressed by the partner, runs noth
 test('the host denies with a reason: nothing runs and the agent shows the reason', async () => {
   await A.page.fill('[data-testid="approval-reason"]', 'not outside the session directory');
   await byId(A.page, 'approval-deny').click();
-  for (const p of [A.page, B.page]) await waitForLine(p, /not outside the session directory/, 20000);
+  // Claude wraps the reason at its terminal's width.
+  for (const p of [A.page, B.page]) await waitForLine(p, /The host denied this in Roulette: not/, 20000);
+  await byId(B.page, 'notice').filter({ hasText: 'not outside the session directory' }).waitFor();
   await byId(B.page, 'notice').filter({ hasText: 'The host denied Bash' }).waitFor();
   await byId(A.page, 'approval-item').waitFor({ state: 'detached' });
   // The partner's keys reach the agent once no dialog can take them.
@@ -145,10 +147,10 @@ test('the host allows: the command runs exactly once', async () => {
   await press(B.page, 'Enter');
   await byId(A.page, 'line-approve').click();
   await byId(A.page, 'approval-item').waitFor({ timeout: 30000 });
-  const replies = await doneCount(B.page);
+  const before = await ranCount(B.page);
   await byId(A.page, 'approval-allow').click();
   await byId(B.page, 'notice').filter({ hasText: 'The host allowed Bash' }).waitFor();
-  await waitForMoreReplies(B.page, replies);
+  await waitForMoreRuns(B.page, before);
   assert.equal(runs(), 1);
 });
 
@@ -165,9 +167,9 @@ test("while the host drives, Claude's own dialog answers to the host's keys and 
   await byId(A.page, 'notice').filter({ hasText: 'waiting for your answer on its screen' }).waitFor();
   await byId(A.page, 'role').filter({ hasText: 'Driver' }).waitFor();
   await shot(A.page, '22-host-dialog-stays-the-hosts');
-  const replies = await doneCount(A.page);
+  const before = await ranCount(A.page);
   await press(A.page, '1');
-  await waitForMoreReplies(A.page, replies);
+  await waitForMoreRuns(A.page, before);
   await byId(B.page, 'approval-waiting').waitFor({ state: 'detached' });
   assert.equal(runs(), 2);
   assert.ok((await terminalLines(B.page)).length > 0);

@@ -116,6 +116,11 @@ impl Approvals {
         self.waiting.iter().map(|w| &w.view)
     }
 
+    /// Forgets every request; returns their ids.
+    pub(crate) fn take_all(&mut self) -> Vec<ApprovalId> {
+        self.waiting.drain(..).map(|w| w.view.id).collect()
+    }
+
     /// Whether the agent shows a dialog of its own that the host must answer.
     pub(crate) fn dialog_open(&self) -> bool {
         self.waiting

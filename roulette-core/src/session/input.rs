@@ -12,6 +12,8 @@ use crate::sanitize::{TextField, sanitize};
 const ESC: u8 = 0x1b;
 /// Longest control sequence held back while waiting for its final byte.
 const MAX_PENDING_SEQUENCE: usize = 16;
+/// Most keys held at once when every remote key waits for the host.
+const MAX_HELD_KEYS: usize = 256;
 /// Bytes of the current line kept for the host's preview.
 const MAX_PREVIEW_BYTES: usize = 1024;
 
@@ -269,9 +271,10 @@ fn describe_keys(keys: &[u8]) -> String {
     ];
     let mut out = String::new();
     let mut text = Vec::new();
+    // Text is quoted and escaped, so that typed text can never pass for a key's name.
     let flush = |out: &mut String, text: &mut Vec<u8>| {
         if !text.is_empty() {
-            out.push_str(&format!("\"{}\" ", String::from_utf8_lossy(text)));
+            out.push_str(&format!("{:?} ", String::from_utf8_lossy(text)));
             text.clear();
         }
     };
@@ -289,9 +292,6 @@ fn describe_keys(keys: &[u8]) -> String {
         } else {
             text.push(b);
             rest = &rest[1..];
-        }
-        if out.len() > MAX_PREVIEW_BYTES {
-            break;
         }
     }
     flush(&mut out, &mut text);
@@ -346,6 +346,11 @@ impl Session {
         if hold_keys {
             if filtered.is_empty() {
                 return Ok(());
+            }
+            // Every held key is shown to the host by name before it is released: no more are
+            // held than the host can be shown.
+            if b.gate.held_len() + filtered.len() > MAX_HELD_KEYS {
+                return Err(SessionError::InputHeld);
             }
             let ids = &mut self.ids;
             let (admitted, superseded) = b.gate.admit_keys(&filtered, || ids.next_line());

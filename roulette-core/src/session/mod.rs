@@ -389,6 +389,17 @@ impl Session {
             self.agent_away_until = Some(now + grace);
             self.outbox.both(Event::AgentAway { grace });
         }
+        // What the agent waited for is the host agent's to say again when it is back (it
+        // holds the requests, and may have decided some while away).
+        if let State::Building(b) = &mut self.state {
+            for id in b.approvals.take_all() {
+                self.outbox.both(Event::ApprovalResolved {
+                    id,
+                    outcome: ApprovalOutcome::Withdrawn,
+                    reason: String::new(),
+                });
+            }
+        }
         Ok(())
     }
 
