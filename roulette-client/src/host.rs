@@ -94,7 +94,14 @@ impl Host {
         let (status_tx, status) = mpsc::unbounded_channel();
         let (local, local_rx) = mpsc::channel(64);
         let stop = CancellationToken::new();
-        tokio::spawn(run_host(opts, status_tx, local_rx, stop.clone()));
+        // Why it stopped (a failed pre-flight, a refused token) reaches the events too.
+        let report = status_tx.clone();
+        let stopped = stop.clone();
+        tokio::spawn(async move {
+            if let Err(e) = run_host(opts, status_tx, local_rx, stopped).await {
+                let _ = report.send(HostStatus::Notice(format!("the host agent stopped: {e}")));
+            }
+        });
         Ok(Host {
             events: Mutex::new(status),
             local,

@@ -129,6 +129,22 @@ impl Approvals {
     }
 }
 
+/// The summary as shown: sanitised, and when cut, saying so (a long command's end is where a
+/// stranger would hide what matters).
+fn clean_summary(text: &str) -> String {
+    let clean = sanitize(TextField::Prompt, text);
+    let clean = clean.trim();
+    let total = clean.chars().count();
+    if total <= MAX_SUMMARY_CHARS {
+        return clean.to_string();
+    }
+    let shown: String = clean.chars().take(MAX_SUMMARY_CHARS).collect();
+    format!(
+        "{shown} … [{} more characters not shown: read the whole call on the agent's screen before you allow it]",
+        total - MAX_SUMMARY_CHARS
+    )
+}
+
 fn clean(field: TextField, text: &str, max_chars: usize) -> String {
     sanitize(field, text)
         .trim()
@@ -177,7 +193,7 @@ impl Session {
                 max: MAX_PENDING_APPROVALS,
             });
         }
-        let summary = clean(TextField::Prompt, &request.summary, MAX_SUMMARY_CHARS);
+        let summary = clean_summary(&request.summary);
         let view = ApprovalView {
             id: request.id,
             tool: clean(TextField::Name, &request.tool, MAX_TOOL_CHARS),
