@@ -204,6 +204,10 @@ pub enum HostError {
     /// The agent cannot run here (checked before queueing).
     #[error("{0}")]
     Preflight(String),
+    /// The relay cannot be reached in a way that retrying cannot mend (a certificate that is
+    /// not trusted, a bad address).
+    #[error("{0}")]
+    Connect(String),
     /// The agent exited right after a session started; queueing again would fail again.
     #[error("{0}")]
     AgentFailed(String),
@@ -335,10 +339,18 @@ pub async fn run_host(
                             retry_at = Some(schedule(&st, &mut backoff));
                         }
                     }
+                    Err(ClientError::Connect(f)) if f.is_permanent() => {
+                        return Err(HostError::Connect(f.to_string()));
+                    }
                     Err(e) => {
                         match e.close_code() {
                             Some(CloseCode::Unauthorized) => return Err(HostError::Unauthorized),
-                            _ => retry_at = Some(schedule(&st, &mut backoff)),
+                            _ => {
+                                // Say why, then retry: the host should never watch a retry
+                                // loop that does not say what is wrong.
+                                st.say(HostStatus::Notice(format!("cannot reach the relay: {e}")));
+                                retry_at = Some(schedule(&st, &mut backoff));
+                            }
                         }
                     }
                 }

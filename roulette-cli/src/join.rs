@@ -45,6 +45,10 @@ pub async fn run_join(opts: JoinOptions) -> anyhow::Result<()> {
         .await
         {
             Ok(c) => c,
+            Err(roulette_transport::connect::ClientError::Connect(f)) if f.is_permanent() => {
+                // Retrying cannot help (a certificate that is not trusted, a bad address).
+                anyhow::bail!("{f}");
+            }
             Err(e) => {
                 let after = backoff.next_delay();
                 console::status(&format!(

@@ -22,6 +22,10 @@ use tokio_util::sync::CancellationToken;
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
+    /// Trust the CA certificates in this PEM file too, for an https:// relay with a private
+    /// CA (the system's roots are trusted, and SSL_CERT_FILE replaces them).
+    #[arg(long, global = true, env = "ROULETTE_CA_FILE", value_name = "PEM")]
+    ca_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -503,6 +507,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Err(e) => e.exit(),
     };
+    if let Some(ca) = &cli.ca_file {
+        roulette_transport::tls::trust_ca_file(ca);
+    }
     match cli.command {
         Cmd::Serve {
             listen,

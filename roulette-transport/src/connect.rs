@@ -40,6 +40,135 @@ pub enum ClientError {
     /// A field too long to send.
     #[error("{0}")]
     TooLong(#[from] crate::text::TooLong),
+    /// The connection could not be made, with the cause in plain words.
+    #[error("{0}")]
+    Connect(ConnectFailure),
+}
+
+/// Why a connection could not be made, in plain words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{detail}")]
+pub struct ConnectFailure {
+    /// What kind of failure.
+    pub kind: FailureKind,
+    /// A sentence that says what happened and what to do.
+    pub detail: String,
+}
+
+/// The kinds of [`ConnectFailure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The server's certificate is not trusted (or not for this name): retrying cannot help.
+    CertificateNotTrusted,
+    /// TLS could not be set up here (no root certificates, an unreadable CA file).
+    TlsSetup,
+    /// The server's name could not be resolved.
+    NameNotResolved,
+    /// Nothing listens at that address.
+    ConnectionRefused,
+    /// The server refused the WebSocket upgrade (a foreign Origin, a ban, too many sockets).
+    Refused,
+    /// The address is not a server address Roulette can use.
+    BadAddress,
+    /// Anything else (a dropped connection, a timeout).
+    Other,
+}
+
+impl ConnectFailure {
+    /// Whether retrying can help: not with a certificate that is not trusted, TLS that cannot
+    /// be set up, or a bad address.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self.kind,
+            FailureKind::CertificateNotTrusted | FailureKind::TlsSetup | FailureKind::BadAddress
+        )
+    }
+
+    fn from_ws(e: tokio_tungstenite::tungstenite::Error, url: &str) -> ConnectFailure {
+        use tokio_tungstenite::tungstenite::Error as E;
+        use tokio_tungstenite::tungstenite::error::TlsError;
+        let host = url
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or(url)
+            .to_string();
+        let (kind, detail) = match &e {
+            E::Tls(TlsError::Rustls(r)) => tls_failure(r, &host),
+            E::Tls(TlsError::InvalidDnsName) => (
+                FailureKind::BadAddress,
+                format!(
+                    "{host} is not a name a certificate can be checked against; use the server's DNS name"
+                ),
+            ),
+            E::Io(io) => match io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            {
+                Some(r) => tls_failure(r, &host),
+                None if io.kind() == std::io::ErrorKind::ConnectionRefused => (
+                    FailureKind::ConnectionRefused,
+                    format!(
+                        "the connection to {host} was refused: is the relay running at that address?"
+                    ),
+                ),
+                None if io.to_string().contains("lookup address") => (
+                    FailureKind::NameNotResolved,
+                    format!(
+                        "the name in {host} could not be resolved: check the server address and your network"
+                    ),
+                ),
+                None => (FailureKind::Other, format!("could not reach {host}: {io}")),
+            },
+            E::Http(response) => match response.status().as_u16() {
+                403 => (
+                    FailureKind::Refused,
+                    format!(
+                        "{host} refused the connection (403): its Origin is not allowed, or this address is banned for a while"
+                    ),
+                ),
+                429 => (
+                    FailureKind::Refused,
+                    format!(
+                        "{host} refused the connection (429): too many connections from this address; it retries later"
+                    ),
+                ),
+                status => (
+                    FailureKind::Refused,
+                    format!(
+                        "{host} refused the WebSocket connection (HTTP {status}): is this a Roulette relay?"
+                    ),
+                ),
+            },
+            E::Url(why) => (
+                FailureKind::BadAddress,
+                format!(
+                    "{url} is not a server address Roulette can use ({why}): give http:// or https:// and the host"
+                ),
+            ),
+            other => (
+                FailureKind::Other,
+                format!("could not reach {host}: {other}"),
+            ),
+        };
+        ConnectFailure { kind, detail }
+    }
+}
+
+fn tls_failure(e: &rustls::Error, host: &str) -> (FailureKind, String) {
+    match e {
+        rustls::Error::InvalidCertificate(why) => (
+            FailureKind::CertificateNotTrusted,
+            format!(
+                "the certificate of {host} is not trusted ({why:?}); if the server uses a private CA, pass --ca-file with its root certificate (or set SSL_CERT_FILE)"
+            ),
+        ),
+        other => (
+            FailureKind::Other,
+            format!("the TLS handshake with {host} failed: {other}"),
+        ),
+    }
 }
 
 impl ClientError {
@@ -121,12 +250,22 @@ impl Connection {
         // most 64 KiB; the buffer grows when one needs it. No Nagle delay for keystrokes.
         let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .read_buffer_size(16 * 1024);
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(
-            ws_url(server, endpoint),
-            Some(config),
-            true,
-        )
-        .await?;
+        let url = ws_url(server, endpoint);
+        let connector = if url.starts_with("wss://") {
+            let tls = crate::tls::client_config().map_err(|detail| {
+                ClientError::Connect(ConnectFailure {
+                    kind: FailureKind::TlsSetup,
+                    detail,
+                })
+            })?;
+            Some(tokio_tungstenite::Connector::Rustls(tls))
+        } else {
+            None
+        };
+        let (socket, _) =
+            tokio_tungstenite::connect_async_tls_with_config(&url, Some(config), true, connector)
+                .await
+                .map_err(|e| ClientError::Connect(ConnectFailure::from_ws(e, &url)))?;
         let mut conn = Connection {
             socket,
             reader: WsReader::default(),

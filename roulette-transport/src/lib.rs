@@ -13,6 +13,8 @@ pub mod limits;
 pub mod pow;
 pub mod server;
 pub mod text;
+#[cfg(feature = "client")]
+pub mod tls;
 pub mod version;
 pub mod ws;
 

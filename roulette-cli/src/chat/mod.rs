@@ -188,6 +188,9 @@ async fn chat_loop(
                     Ended::Lost => {}
                 }
             }
+            Err(roulette_transport::connect::ClientError::Connect(f)) if f.is_permanent() => {
+                anyhow::bail!("{f}");
+            }
             Err(e) => {
                 view.say(Who::System, format!("! cannot reach {}: {e}", opts.server));
             }
