@@ -59,6 +59,9 @@ test('vote, add an idea, and the building phase starts with the shell', async ()
   await byId(B.page, 'role').filter({ hasText: 'Navigator' }).waitFor();
   assert.match(await byId(B.page, 'project').textContent(), /chess clock/);
   for (const p of [A.page, B.page]) await waitForLine(p, /^[$#]/);
+  // The agent is a shell, not Claude Code: both are told what waits for the host and what not.
+  await byId(B.page, 'agent-policy').filter({ hasText: 'Your lines wait for the host' }).waitFor();
+  await byId(A.page, 'agent-policy').filter({ hasText: "Your partner's lines wait for your approval" }).waitFor();
   assert.match(await byId(A.page, 'timer').textContent(), /^(30:00|29:\d\d)$/);
   await byId(A.page, 'rematch').waitFor();
   await shot(A.page, '05-building-driver');
