@@ -10,6 +10,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_roulette");
 mod common;
 use common::{Tmux, server_with};
 
+/// One Caddy at a time: each picks its ports just before it binds them.
+static ONE_CADDY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Caddy in front of `upstream`, with its own CA, killed on drop.
 struct Caddy {
     url: String,
@@ -25,17 +28,19 @@ impl Drop for Caddy {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two distinct free ports (both held while chosen, so they differ).
+fn free_ports() -> (u16, u16) {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
 }
 
 fn caddy(upstream: std::net::SocketAddr) -> Caddy {
     let dir = tempfile::tempdir().unwrap();
-    let (http, https) = (free_port(), free_port());
+    let (http, https) = free_ports();
     let config = format!(
         "{{\n\tadmin off\n\tstorage file_system {storage}\n\tskip_install_trust\n\thttp_port {http}\n\thttps_port {https}\n}}\n\
          https://localhost:{https} {{\n\ttls internal\n\treverse_proxy {upstream}\n}}\n",
@@ -50,14 +55,18 @@ fn caddy(upstream: std::net::SocketAddr) -> Caddy {
         .env("XDG_DATA_HOME", dir.path().join("data"))
         .env("XDG_CONFIG_HOME", dir.path().join("config"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("caddy.log")).unwrap())
         .spawn()
         .expect("caddy runs (scripts/test installs Debian's caddy)");
     let root = dir.path().join("storage/pki/authorities/local/root.crt");
     // Caddy makes its CA and then listens; wait for both.
     let deadline = Instant::now() + Duration::from_secs(30);
     while !(root.exists() && std::net::TcpStream::connect(("127.0.0.1", https)).is_ok()) {
-        assert!(Instant::now() < deadline, "caddy did not start");
+        assert!(
+            Instant::now() < deadline,
+            "caddy did not start:\n{}",
+            std::fs::read_to_string(dir.path().join("caddy.log")).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Caddy {
@@ -70,6 +79,7 @@ fn caddy(upstream: std::net::SocketAddr) -> Caddy {
 
 #[test]
 fn a_session_through_caddy_with_tls() {
+    let _one = ONE_CADDY.lock().unwrap_or_else(|e| e.into_inner());
     let server = server_with(|c| c.session.planning_duration = Duration::from_secs(1));
     let caddy = caddy(server.addr);
     let tmux = Tmux::new();
@@ -99,6 +109,7 @@ fn a_session_through_caddy_with_tls() {
 
 #[test]
 fn a_certificate_that_is_not_trusted_is_refused_and_said_so() {
+    let _one = ONE_CADDY.lock().unwrap_or_else(|e| e.into_inner());
     let server = server_with(|_| {});
     let caddy = caddy(server.addr);
     let started = Instant::now();
