@@ -370,14 +370,12 @@ pub async fn run_host(
                         Some(CloseCode::Replaced) => return Err(HostError::Replaced),
                         _ => {}
                     }
-                    conn = None;
-                    retry_at = Some(schedule(&st, &mut backoff));
+                    lose_link(&st, &mut backoff, &mut conn, &mut retry_at);
                 }
             }
             event = next_agent_event(&mut st.agent), if st.agent.is_some() => {
                 if let Err(_e) = handle_agent_event(&mut st, conn.as_mut(), event).await {
-                    conn = None;
-                    retry_at = Some(schedule(&st, &mut backoff));
+                    lose_link(&st, &mut backoff, &mut conn, &mut retry_at);
                 }
             }
             message = next_hook(&mut st.hooks), if st.hooks.is_some() => {
@@ -385,40 +383,31 @@ pub async fn run_host(
                     handle_hook(&mut st, message);
                 }
                 if drain_gate(&mut st, conn.as_mut()).await.is_err() {
-                    conn = None;
-                    retry_at = Some(schedule(&st, &mut backoff));
+                    lose_link(&st, &mut backoff, &mut conn, &mut retry_at);
                 }
             }
             () = sleep_until(gate_timer), if gate_timer.is_some() => {
                 st.gate.handle_timeout(tokio::time::Instant::now().into_std());
                 if drain_gate(&mut st, conn.as_mut()).await.is_err() {
-                    conn = None;
-                    retry_at = Some(schedule(&st, &mut backoff));
+                    lose_link(&st, &mut backoff, &mut conn, &mut retry_at);
                 }
             }
             input = local.recv() => {
                 let Some(input) = input else { continue };
-                if let LocalInput::DecideApproval { id, allow, reason } = input {
+                let sent = match (input, conn.as_mut()) {
                     // Decided here, even with the relay away: the host's own terminal.
-                    st.gate.handle_decision(id, allow, &reason);
-                    if drain_gate(&mut st, conn.as_mut()).await.is_err() {
-                        conn = None;
-                        retry_at = Some(schedule(&st, &mut backoff));
+                    (LocalInput::DecideApproval { id, allow, reason }, c) => {
+                        st.gate.handle_decision(id, allow, &reason);
+                        drain_gate(&mut st, c).await
                     }
-                    continue;
-                }
-                if let Some(c) = conn.as_mut() {
-                    let sent = match input {
-                        LocalInput::Keys(data) => c.send_frame(&Frame::Input { offset: 0, data }).await,
-                        LocalInput::ApproveLine(id) => c.send(&ClientMessage::DecideLine { id, approve: true }).await,
-                        LocalInput::RejectLine(id) => c.send(&ClientMessage::DecideLine { id, approve: false }).await,
-                        LocalInput::Message(m) => c.send(&m).await,
-                        LocalInput::DecideApproval { .. } => Ok(()),
-                    };
-                    if sent.is_err() {
-                        conn = None;
-                        retry_at = Some(schedule(&st, &mut backoff));
-                    }
+                    (_, None) => Ok(()),
+                    (LocalInput::Keys(data), Some(c)) => c.send_frame(&Frame::Input { offset: 0, data }).await,
+                    (LocalInput::ApproveLine(id), Some(c)) => c.send(&ClientMessage::DecideLine { id, approve: true }).await,
+                    (LocalInput::RejectLine(id), Some(c)) => c.send(&ClientMessage::DecideLine { id, approve: false }).await,
+                    (LocalInput::Message(m), Some(c)) => c.send(&m).await,
+                };
+                if sent.is_err() {
+                    lose_link(&st, &mut backoff, &mut conn, &mut retry_at);
                 }
             }
         }
@@ -435,6 +424,17 @@ pub async fn run_host(
         Some(why) => Err(HostError::AgentFailed(why)),
         None => Ok(()),
     }
+}
+
+/// The link to the relay failed: drop it and schedule the reconnect.
+fn lose_link(
+    st: &State,
+    backoff: &mut Backoff,
+    conn: &mut Option<Connection>,
+    retry_at: &mut Option<tokio::time::Instant>,
+) {
+    *conn = None;
+    *retry_at = Some(schedule(st, backoff));
 }
 
 fn schedule(st: &State, backoff: &mut Backoff) -> tokio::time::Instant {
